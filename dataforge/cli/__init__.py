@@ -1,0 +1,1 @@
+"""The `dataforge` command line: thin Click commands over library calls."""

@@ -1,0 +1,77 @@
+"""The `dataforge` group: global flags, lazy subcommands, one-line errors.
+
+Subcommands live in their own modules and are imported only when run (or
+when --help lists them), so `dataforge --help` stays fast and never imports
+torch. A DataforgeError prints `error:` and `hint:` lines and exits 1; with
+--debug the traceback is shown too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from dataforge import __version__
+
+# name -> "module:attribute"; each module keeps heavy imports inside the command body.
+COMMANDS = {
+    "inspect": "dataforge.cli.io_cmds:inspect_cmd",
+    "convert": "dataforge.cli.io_cmds:convert_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx):
+        from dataforge.errors import DataforgeError
+
+        try:
+            return super().invoke(ctx)
+        except DataforgeError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.secho(f"error: {exc.message}", err=True, fg="red")
+            if exc.hint:
+                click.echo(f"hint: {exc.hint}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="dataforge")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars; only results and errors.")
+@click.pass_context
+def cli(ctx, debug: bool, quiet: bool):
+    """Make fine-tuning datasets and train on them.
+
+    Generate (synth), translate, deduplicate, check (report), format and train;
+    `dataforge run` chains them from a YAML recipe.
+    """
+    from dataforge.progress import set_quiet
+
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    ctx.obj["quiet"] = quiet
+    set_quiet(quiet)
+
+
+def main() -> None:  # console script entry point
+    cli(prog_name="dataforge")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""`dataforge convert`: any supported shape to any other that can hold it.
+
+    >>> summary = convert("in.jsonl", "out.parquet", to="openai")   # doctest: +SKIP
+    >>> summary.read == summary.written + summary.rejected          # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from dataforge.errors import InputError
+from dataforge.io import (DEFAULT_TARGET, RejectSink, RowError, check_target, open_writer,
+                          read_dataset, rejects_path_for, to_shape)
+from dataforge.io.rejects import Reject
+from dataforge.progress import progress_bar
+
+
+@dataclass
+class Summary:
+    """Rows in = written + rejected; `rejects_path` is None when nothing was rejected."""
+
+    read: int
+    written: int
+    rejected: int
+    shape: str
+    target: str
+    output: str
+    rejects_path: str | None
+    reasons: dict
+
+    def line(self) -> str:
+        return (f"read {self.read:,} rows ({self.shape}), wrote {self.written:,} ({self.target}),"
+                f" rejected {self.rejected:,}")
+
+
+def convert(data, out: str | os.PathLike, *, to: str | None = None, mapping=None, fmt: str | None = None,
+            shape: str | None = None, strict: bool = False) -> Summary:
+    out = str(out)
+    if any(os.path.abspath(str(p)) == os.path.abspath(out) for p in (data if isinstance(data, (list, tuple)) else [data])):
+        raise InputError(f"{out}: the output would overwrite the input", "write to another path")
+    rejects = RejectSink(rejects_path_for(out), strict=strict)
+    with rejects:
+        with progress_bar("convert") as bar:
+            ds = read_dataset(data, fmt=fmt, mapping=mapping, shape=shape, rejects=rejects, progress=bar)
+            target = to or DEFAULT_TARGET[ds.kind]
+            check_target(target, ds.kind)
+            with open_writer(out) as writer:
+                for record in ds:
+                    try:
+                        writer.write(to_shape(record, target))
+                    except RowError as exc:
+                        rejects.add(Reject(exc.reason, field=exc.field, id=record.id, row=record.to_dict()))
+                if ds.stats.read == 0:
+                    raise InputError(f"{data}: no rows to convert (the input is empty)",
+                                     "check that you passed the right file")
+    written = writer.count
+    return Summary(read=ds.stats.read, written=written, rejected=rejects.count, shape=ds.shape,
+                   target=target, output=out, rejects_path=str(rejects.path) if rejects.count else None,
+                   reasons=dict(rejects.by_reason))

@@ -1,0 +1,188 @@
+"""Raw rows out of files, one dict at a time, with their line numbers.
+
+Nothing here knows about records: it only turns bytes into dicts and says
+precisely which lines could not be turned into one (bad UTF-8, malformed JSON,
+a value that is not an object). Every reader streams, so memory does not grow
+with the file (a `.json` array is the one exception: it is parsed whole).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import sys
+from typing import Any, Iterator
+
+import orjson
+
+from dataforge.errors import InputError
+from dataforge.io.files import DataFile
+from dataforge.io.rejects import Reject
+
+BATCH = 8192
+Row = tuple[int, Any]  # (line or item number, dict or Reject)
+_BOM = b"\xef\xbb\xbf"
+
+
+def iter_raw(df: DataFile) -> Iterator[Row]:
+    """Yield (line, dict) for good rows and (line, Reject) for unreadable ones."""
+    if df.type in ("jsonl", "json"):
+        if df.type == "json" and _starts_with_bracket(df):
+            return _iter_json_array(df)
+        return _iter_jsonl(df)
+    if df.type == "parquet":
+        return _iter_parquet(df)
+    if df.type == "csv":
+        return _iter_csv(df)
+    if df.type == "hf":
+        return _iter_hf(df)
+    raise InputError(f"{df.path}: cannot read type '{df.type}'")
+
+
+def open_binary(df: DataFile):
+    if df.compression == "gzip":
+        return gzip.open(df.path, "rb")
+    if df.compression == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(open(df.path, "rb"), closefd=True)
+    return open(df.path, "rb", buffering=1 << 20)
+
+
+def _starts_with_bracket(df: DataFile) -> bool:
+    with open_binary(df) as fh:
+        head = fh.read(4096).lstrip(_BOM).lstrip()
+    return head[:1] == b"["
+
+
+def _iter_jsonl(df: DataFile) -> Iterator[Row]:
+    name = str(df.path)
+    with open_binary(df) as fh:
+        stream = io.BufferedReader(fh, 1 << 20) if df.compression == "zstd" else fh
+        for lineno, raw in enumerate(stream, 1):
+            if lineno == 1 and raw.startswith(_BOM):
+                raw = raw[3:]
+            raw = raw.rstrip(b"\r\n")
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                obj = _slow_parse(raw, name, lineno)
+                if isinstance(obj, Reject):
+                    yield lineno, obj
+                    continue
+            if not isinstance(obj, dict):
+                yield lineno, Reject(f"expected a JSON object, got {type(obj).__name__}",
+                                     file=name, line=lineno, row=raw.decode("utf-8", "replace")[:2000])
+                continue
+            yield lineno, obj
+
+
+def _slow_parse(raw: bytes, name: str, lineno: int) -> Any:
+    """orjson refused the line: find out why, and accept what stdlib json accepts (NaN)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Reject(f"invalid UTF-8 bytes at byte {exc.start}; re-save the file as UTF-8",
+                      file=name, line=lineno, row=raw.decode("utf-8", "backslashreplace"))
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Reject(f"malformed JSON: {exc.msg} at column {exc.colno}",
+                      file=name, line=lineno, row=text)
+    except RecursionError:
+        return Reject("malformed JSON: nested too deeply", file=name, line=lineno, row=text[:2000])
+
+
+def _iter_json_array(df: DataFile) -> Iterator[Row]:
+    name = str(df.path)
+    with open_binary(df) as fh:
+        data = fh.read()
+    if data.startswith(_BOM):
+        data = data[3:]
+    try:
+        items = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: invalid UTF-8 at byte {exc.start}", "re-save the file as UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}:{exc.lineno}: malformed JSON array: {exc.msg}",
+                         "fix the JSON, or write one object per line as .jsonl so one bad row cannot spoil the file") from exc
+    for i, obj in enumerate(items, 1):
+        if isinstance(obj, dict):
+            yield i, obj
+        else:
+            yield i, Reject(f"expected a JSON object, got {type(obj).__name__}", file=name, line=i, row=obj)
+
+
+def _iter_parquet(df: DataFile) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(df.path)
+    except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+        raise InputError(f"{df.path}: not a readable Parquet file ({exc})",
+                         "if it holds JSON lines or CSV, rename it or pass --format jsonl|csv") from exc
+    line = 0
+    for batch in pf.iter_batches(batch_size=BATCH):
+        for obj in batch.to_pylist():
+            line += 1
+            yield line, obj
+
+
+def _iter_csv(df: DataFile) -> Iterator[Row]:
+    csv.field_size_limit(sys.maxsize)
+    name = str(df.path)
+    with open(df.path, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None:
+            return
+        start = reader.line_num + 1
+        for obj in reader:
+            lineno, start = start, reader.line_num + 1
+            if None in obj:
+                yield lineno, Reject(f"row has {len(obj[None])} more values than the header has columns",
+                                     file=name, line=lineno, row=obj)
+                continue
+            bad = next((k for k, v in obj.items() if isinstance(v, str) and _has_surrogates(v)), None)
+            if bad is not None:
+                yield lineno, Reject("invalid UTF-8 bytes; re-save the file as UTF-8", file=name,
+                                     line=lineno, field=bad,
+                                     row={k: v.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                                          if isinstance(v, str) else v for k, v in obj.items()})
+                continue
+            yield lineno, {k: v for k, v in obj.items() if v is not None}
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def _iter_hf(df: DataFile) -> Iterator[Row]:
+    from dataforge.errors import require
+
+    datasets = require("datasets", feature="reading a datasets folder")
+    try:
+        loaded = datasets.load_from_disk(str(df.path))
+    except Exception as exc:
+        raise InputError(f"{df.path}: not a readable datasets folder ({exc})",
+                         "point at the folder that save_to_disk wrote") from exc
+    splits = loaded.items() if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
+    line = 0
+    for _, ds in splits:
+        for batch in ds.iter(batch_size=BATCH):
+            keys = list(batch)
+            for values in zip(*(batch[k] for k in keys)):
+                line += 1
+                yield line, dict(zip(keys, values))
+
+
+def is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)

@@ -1,0 +1,117 @@
+"""The rejects file: every row a step refused, with where it came from and why.
+
+rows in = rows out + rows rejected, always; the rejects file is how a user
+finds the missing ones and fixes them.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from dataforge.errors import InputError
+
+
+@dataclass(slots=True)
+class Reject:
+    reason: str
+    file: str = ""
+    line: int | None = None
+    field: str | None = None
+    row: Any = None
+    id: str | None = None
+
+    def location(self) -> str:
+        loc = self.file or "<data>"
+        if self.line is not None:
+            loc += f":{self.line}"
+        if self.field:
+            loc += f": field '{self.field}'"
+        return loc
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file, "line": self.line, "field": self.field, "id": self.id,
+            "reason": self.reason, "row": self.row,
+        }
+
+
+def rejects_path_for(out: str | os.PathLike) -> Path:
+    """`data.parquet` -> `data.parquet.rejects.jsonl` (also for dataset folders)."""
+    out = Path(str(out).rstrip("/"))
+    return out.with_name(out.name + ".rejects.jsonl")
+
+
+class RejectSink:
+    """Collects rejects in memory counts and, when given a path, in a JSONL file.
+
+    The file is written atomically when the sink is closed, and only then
+    replaces an older one. With `strict`, the first reject raises instead.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, strict: bool = False,
+                 keep_examples: int = 5):
+        self.path = Path(path) if path else None
+        self.strict = strict
+        self.count = 0
+        self.by_reason: collections.Counter[str] = collections.Counter()
+        self.examples: list[Reject] = []
+        self._keep = keep_examples
+        self._fh = None
+        self._tmp: Path | None = None
+
+    def add(self, reject: Reject) -> None:
+        if self.strict:
+            raise InputError(
+                f"{reject.location()}: {reject.reason}",
+                "fix the row, or drop --strict to send bad rows to the rejects file and go on",
+            )
+        self.count += 1
+        key = _reason_key(reject.reason)
+        self.by_reason[f"{reject.field}: {key}" if reject.field else key] += 1
+        if len(self.examples) < self._keep:
+            self.examples.append(reject)
+        if self.path is not None:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+                self._fh = open(self._tmp, "wb")
+            self._fh.write(orjson.dumps(reject.to_dict(), default=str,
+                                        option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+
+    def close(self) -> None:
+        """Finish the file; with no rejects, remove a stale rejects file from an older run."""
+        if self._fh is not None:
+            self._fh.close()
+            os.replace(self._tmp, self.path)
+            self._fh = None
+        elif self.path is not None and self.count == 0 and self.path.exists():
+            self.path.unlink()
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._tmp.unlink(missing_ok=True)
+            self._fh = None
+
+    def __enter__(self) -> "RejectSink":
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _reason_key(reason: str) -> str:
+    # Group "duplicate id 'x' (first at line 3)" and friends under their stem.
+    stem = reason.split(": ", 1)[0]
+    for sep in (" (", " '", " at ", ";"):
+        stem = stem.split(sep, 1)[0]
+    return stem
