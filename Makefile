@@ -21,6 +21,7 @@ demo: setup
 	$(BIN)/python -m dataforge.demo
 
 test: setup
+	bash tests/setup_system_deps.sh
 	$(BIN)/python -m pytest -q
 
 bench: setup
