@@ -11,9 +11,18 @@ import os
 from dataclasses import dataclass
 
 from dataforge.errors import InputError
-from dataforge.io import (DEFAULT_TARGET, RejectSink, RowError, check_target, open_writer,
-                          read_dataset, rejects_path_for, to_shape)
+from dataforge.io import (
+    DEFAULT_TARGET,
+    RejectSink,
+    RowError,
+    check_target,
+    open_writer,
+    read_dataset,
+    rejects_path_for,
+    to_shape,
+)
 from dataforge.io.rejects import Reject
+from dataforge.io.tuning import fewer_gc_passes
 from dataforge.progress import progress_bar
 
 
@@ -40,20 +49,34 @@ def convert(data, out: str | os.PathLike, *, to: str | None = None, mapping=None
     out = str(out)
     if any(os.path.abspath(str(p)) == os.path.abspath(out) for p in (data if isinstance(data, (list, tuple)) else [data])):
         raise InputError(f"{out}: the output would overwrite the input", "write to another path")
+    try:
+        return _convert(data, out, to=to, mapping=mapping, fmt=fmt, shape=shape, strict=strict)
+    except OSError as exc:  # disk full, permission denied, ...: the path and the reason, no traceback
+        where = exc.filename or out
+        raise InputError(f"{where}: {exc.strerror or exc}",
+                         "check free disk space and permissions; the old output (if any) is unchanged") from exc
+
+
+def _convert(data, out: str, *, to, mapping, fmt, shape, strict) -> Summary:
     rejects = RejectSink(rejects_path_for(out), strict=strict)
     with rejects:
-        with progress_bar("convert") as bar:
-            ds = read_dataset(data, fmt=fmt, mapping=mapping, shape=shape, rejects=rejects, progress=bar)
-            target = to or DEFAULT_TARGET[ds.kind]
-            check_target(target, ds.kind)
+        # open (resolve, detect) and check before the bar starts, so an error is all the user sees
+        ds = read_dataset(data, fmt=fmt, mapping=mapping, shape=shape, rejects=rejects)
+        target = to or DEFAULT_TARGET[ds.kind]
+        check_target(target, ds.kind)
+        with progress_bar("convert") as bar, fewer_gc_passes():
+            ds.progress = bar
             with open_writer(out) as writer:
                 for record in ds:
                     try:
                         writer.write(to_shape(record, target))
                     except RowError as exc:
-                        rejects.add(Reject(exc.reason, field=exc.field, id=record.id, row=record.to_dict()))
+                        where, line = ds.where
+                        rejects.add(Reject(exc.reason, file=where, line=line, field=exc.field, id=record.id,
+                                           row=record.to_dict()))
                 if ds.stats.read == 0:
-                    raise InputError(f"{data}: no rows to convert (the input is empty)",
+                    names = ", ".join(str(p) for p in (data if isinstance(data, (list, tuple)) else [data]))
+                    raise InputError(f"{names}: no rows to convert (the input is empty)",
                                      "check that you passed the right file")
     written = writer.count
     return Summary(read=ds.stats.read, written=written, rejected=rejects.count, shape=ds.shape,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dataforge.io import RejectSink, read_dataset
+from dataforge.io.tuning import fewer_gc_passes
 from dataforge.progress import progress_bar
 
 
@@ -32,14 +33,16 @@ class Inspection:
 def inspect_dataset(data, *, mapping=None, fmt: str | None = None, samples: int = 3,
                     rejects_path=None) -> Inspection:
     sink = RejectSink(rejects_path)
-    with sink, progress_bar("inspect") as bar:
-        ds = read_dataset(data, fmt=fmt, mapping=mapping, rejects=sink, track_columns=True, progress=bar)
-        picked = []
-        for record in ds:
-            if len(picked) < samples:
-                picked.append(record.to_dict())
+    with sink:
+        ds = read_dataset(data, fmt=fmt, mapping=mapping, rejects=sink, track_columns=True)
+        with progress_bar("inspect") as bar, fewer_gc_passes():
+            ds.progress = bar
+            picked = []
+            for record in ds:
+                if len(picked) < samples:
+                    picked.append(record.to_dict())
     st = ds.stats
-    usable = max(st.read - sum(1 for r in sink.examples if r.row is None), 1)
+    usable = max(st.parsed, 1)  # rows that were objects at all; unreadable lines have no columns
     columns = {c: {"present": round(st.seen[c] / usable, 4), "filled": round(st.filled[c] / usable, 4)}
                for c in sorted(st.seen, key=lambda c: (-st.seen[c], c))}
     return Inspection(

@@ -19,6 +19,18 @@ from dataforge import __version__
 COMMANDS = {
     "inspect": "dataforge.cli.io_cmds:inspect_cmd",
     "convert": "dataforge.cli.io_cmds:convert_cmd",
+    "report": "dataforge.cli.report_cmd:report_cmd",
+    "synth": "dataforge.cli.synth_cmd:synth_cmd",
+    "dedup": "dataforge.cli.dedup_cmd:dedup_cmd",
+    "translate": "dataforge.cli.translate_cmd:translate_cmd",
+    "format": "dataforge.cli.format_cmd:format_cmd",
+    "templates": "dataforge.cli.format_cmd:templates_cmd",
+    "train": "dataforge.cli.train_cmd:train_cmd",
+    "plugins": "dataforge.cli.train_cmd:plugins_cmd",
+    "merge": "dataforge.cli.train_cmd:merge_cmd",
+    "run": "dataforge.cli.run_cmd:run_cmd",
+    "eval": "dataforge.cli.eval_cmd:eval_cmd",
+    "probe": "dataforge.cli.eval_cmd:probe_cmd",
 }
 
 

@@ -32,5 +32,7 @@ def write_records(records, path, *, target: str | None = None, rejects: RejectSi
             except RowError as exc:
                 if rejects is None:
                     raise
-                rejects.add(Reject(exc.reason, field=exc.field, id=record.id, row=record.to_dict()))
+                where, line = getattr(records, "where", ("", None))
+                rejects.add(Reject(exc.reason, file=where, line=line or None, field=exc.field, id=record.id,
+                                   row=record.to_dict()))
     return count

@@ -26,6 +26,8 @@ def atomic_path(target: str | os.PathLike, *, is_dir: bool = False) -> Iterator[
         fd, name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
         os.close(fd)
         tmp = Path(name)
+    # mkstemp/mkdtemp make owner-only files; the output should get the usual permissions.
+    os.chmod(tmp, (0o777 if is_dir else 0o666) & ~_umask())
     try:
         yield tmp
         if is_dir:
@@ -38,6 +40,12 @@ def atomic_path(target: str | os.PathLike, *, is_dir: bool = False) -> Iterator[
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _replace_dir(tmp: Path, target: Path) -> None:

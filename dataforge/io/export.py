@@ -19,7 +19,7 @@ _HOLDS = {
     "openai": {"instruction", "conversation"},
     "trl": {"instruction", "preference"},
     "trl-chat": {"instruction", "preference", "conversation"},
-    "instruction": {"instruction"},
+    "instruction": {"instruction", "conversation"},  # dataforge's own rows: chats stay `messages` rows
     "preference": {"preference"},
 }
 DEFAULT_TARGET = {"instruction": "instruction", "preference": "preference", "conversation": "openai"}
@@ -95,11 +95,11 @@ def _alpaca(record: InstructionRecord | ConversationRecord) -> dict:
         body = msgs[1:] if system else msgs
         history = [[body[i]["content"], body[i + 1]["content"]] for i in range(0, len(body) - 2, 2)]
         return {"id": record.id, "instruction": body[-2]["content"], "input": "",
-                "output": body[-1]["content"], "system": system, "history": history, "lang": record.lang,
-                "meta": record.meta}
+                "output": body[-1]["content"], "system": system, "history": history, "category": "",
+                "lang": record.lang, "meta": record.meta}
     return {"id": record.id, "instruction": record.instruction, "input": record.context,
-            "output": record.output, "system": record.system, "history": [], "lang": record.lang,
-            "meta": _meta(record, ("system",))}
+            "output": record.output, "system": record.system, "history": [], "category": record.category,
+            "lang": record.lang, "meta": _meta(record, ("system",))}
 
 
 def _cannot_hold(record: Record, target: str) -> str:

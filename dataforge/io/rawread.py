@@ -58,26 +58,44 @@ def _starts_with_bracket(df: DataFile) -> bool:
     return head[:1] == b"["
 
 
+_MAGIC = {b"PAR1": "Parquet", b"\x1f\x8b": "gzip-compressed", b"\x28\xb5\x2f\xfd": "zstd-compressed",
+          b"PK\x03\x04": "zip", b"\x89HDF": "HDF5"}
+
+
+def _check_not_binary(df: DataFile) -> None:
+    """A .jsonl that is really Parquet or compressed: one clear error, not a reject per line."""
+    if df.compression is not None:
+        return
+    with open(df.path, "rb") as fh:
+        head = fh.read(4)
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(f"{df.path}: the file is {what} data, not JSON lines",
+                             "give it the matching extension (.parquet, .jsonl.gz, .jsonl.zst)"
+                             " or pass --format")
+
+
 def _iter_jsonl(df: DataFile) -> Iterator[Row]:
     name = str(df.path)
+    _check_not_binary(df)
     with open_binary(df) as fh:
         stream = io.BufferedReader(fh, 1 << 20) if df.compression == "zstd" else fh
         for lineno, raw in enumerate(stream, 1):
             if lineno == 1 and raw.startswith(_BOM):
                 raw = raw[3:]
-            raw = raw.rstrip(b"\r\n")
-            if not raw.strip():
-                continue
             try:
-                obj = orjson.loads(raw)
+                obj = orjson.loads(raw)  # the line end (\n or \r\n) is JSON whitespace: no copy needed
             except orjson.JSONDecodeError:
+                raw = raw.rstrip(b"\r\n")
+                if not raw.strip():
+                    continue  # a blank line is not a row
                 obj = _slow_parse(raw, name, lineno)
                 if isinstance(obj, Reject):
                     yield lineno, obj
                     continue
-            if not isinstance(obj, dict):
+            if type(obj) is not dict:
                 yield lineno, Reject(f"expected a JSON object, got {type(obj).__name__}",
-                                     file=name, line=lineno, row=raw.decode("utf-8", "replace")[:2000])
+                                     file=name, line=lineno, row=raw.rstrip(b"\r\n").decode("utf-8", "replace")[:2000])
                 continue
             yield lineno, obj
 
@@ -90,12 +108,19 @@ def _slow_parse(raw: bytes, name: str, lineno: int) -> Any:
         return Reject(f"invalid UTF-8 bytes at byte {exc.start}; re-save the file as UTF-8",
                       file=name, line=lineno, row=raw.decode("utf-8", "backslashreplace"))
     try:
-        return json.loads(text)
+        obj = json.loads(text)
     except json.JSONDecodeError as exc:
         return Reject(f"malformed JSON: {exc.msg} at column {exc.colno}",
                       file=name, line=lineno, row=text)
     except RecursionError:
         return Reject("malformed JSON: nested too deeply", file=name, line=lineno, row=text[:2000])
+    try:
+        orjson.dumps(obj)  # stdlib json lets lone surrogates (\\ud800) through; no writer can store them
+    except orjson.JSONEncodeError as exc:
+        reason = ("invalid \\u escape (a lone UTF-16 surrogate); fix the text" if "surrogate" in str(exc)
+                  else f"value cannot be stored: {exc}")
+        return Reject(reason, file=name, line=lineno, row=text)
+    return obj
 
 
 def _iter_json_array(df: DataFile) -> Iterator[Row]:
@@ -113,6 +138,12 @@ def _iter_json_array(df: DataFile) -> Iterator[Row]:
                          "fix the JSON, or write one object per line as .jsonl so one bad row cannot spoil the file") from exc
     for i, obj in enumerate(items, 1):
         if isinstance(obj, dict):
+            try:
+                orjson.dumps(obj)
+            except orjson.JSONEncodeError as exc:
+                yield i, Reject(f"value cannot be stored: {exc}", file=name, line=i,
+                                row=json.dumps(obj, ensure_ascii=True, default=str)[:2000])
+                continue
             yield i, obj
         else:
             yield i, Reject(f"expected a JSON object, got {type(obj).__name__}", file=name, line=i, row=obj)
@@ -154,7 +185,8 @@ def _iter_csv(df: DataFile) -> Iterator[Row]:
                                      row={k: v.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
                                           if isinstance(v, str) else v for k, v in obj.items()})
                 continue
-            yield lineno, {k: v for k, v in obj.items() if v is not None}
+            # CSV cannot tell an empty value from a missing one; read both as missing (as polars does)
+            yield lineno, {k: v for k, v in obj.items() if v is not None and v != ""}
 
 
 def _has_surrogates(text: str) -> bool:

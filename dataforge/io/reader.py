@@ -14,16 +14,15 @@ kept, and a row whose field has the wrong type is rejected alone.
 from __future__ import annotations
 
 import collections
-import os
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from dataforge.errors import InputError
 from dataforge.io.files import DataFile, resolve
-from dataforge.io.rawread import iter_raw
+from dataforge.io.rawread import is_nan, iter_raw
 from dataforge.io.rejects import Reject, RejectSink
-from dataforge.io.shapes import SHAPES, RowError, apply_mapping, detect_shape, row_to_record, unknown_shape_error
-from dataforge.records import Record
+from dataforge.io.shapes import _MAPPERS, SHAPES, RowError, apply_mapping, detect_shape, unknown_shape_error
+from dataforge.records import InstructionRecord, Record
 
 PEEK_ROWS = 200
 
@@ -31,6 +30,7 @@ PEEK_ROWS = 200
 @dataclass
 class ReadStats:
     read: int = 0  # rows seen, good or bad
+    parsed: int = 0  # rows that were readable objects (the base of column fill rates)
     ok: int = 0
     rejected: int = 0
     filled: collections.Counter = field(default_factory=collections.Counter)  # column -> non-empty rows
@@ -68,10 +68,15 @@ class Dataset:
         self.require_text = require_text
         self.track_columns = track_columns
         self.stats = ReadStats()
-        self._progress = progress
+        self.progress = progress  # anything with .advance(n); may be set after opening
+        self._shown = 0  # rows already reported to the progress bar
         if shape is not None and shape not in SHAPES:
             raise InputError(f"unknown shape '{shape}'", f"use one of: {', '.join(SHAPES)}")
-        self.shapes: dict[DataFile, str] = {f: shape or self._detect(f) for f in self.files}
+        found = {f: shape or self._detect(f) for f in self.files}
+        # An empty file has no shape of its own: it takes the others' so it cannot split the kinds.
+        fallback = next((s for s in found.values() if s is not None), "instruction")
+        self.shapes: dict[DataFile, str] = {f: s or fallback for f, s in found.items()}
+        self.where: tuple[str, int] = ("", 0)  # file and line of the record just yielded
         kinds = {SHAPES[s][0] for s in self.shapes.values()}
         if len(kinds) > 1:
             listing = "; ".join(f"{f.path}: {s}" for f, s in self.shapes.items())
@@ -85,7 +90,7 @@ class Dataset:
         names = set(self.shapes.values())
         return names.pop() if len(names) == 1 else "mixed"
 
-    def _detect(self, df: DataFile) -> str:
+    def _detect(self, df: DataFile) -> str | None:
         columns: set[str] = set()
         good = 0
         for _, obj in iter_raw(df):
@@ -95,60 +100,93 @@ class Dataset:
                 if good >= PEEK_ROWS:
                     break
         if good == 0:
-            return "instruction"  # an empty (or wholly unreadable) file: its rows will say why
+            return None  # an empty (or wholly unreadable) file: its rows will say why
         found = detect_shape(columns)
         if found is None:
             raise unknown_shape_error(columns, str(df.path))
         return found
 
     def __iter__(self) -> Iterator[Record]:
-        seen_ids: dict[str, str] = {}
+        # hash() of each id, not the id: a machine int (~60 bytes with its set slot) per row,
+        # whatever the id's length; ~400 MB for 6M rows (a false "duplicate" needs a 64-bit collision).
+        seen_ids: set[int] = set()
         for df in self.files:
             yield from self._iter_file(df, self.shapes[df], seen_ids)
 
-    def _iter_file(self, df: DataFile, shape: str, seen_ids: dict[str, str]) -> Iterator[Record]:
-        name = str(df.path)
+    def _iter_file(self, df: DataFile, shape: str, seen_ids: set[int]) -> Iterator[Record]:
+        try:
+            yield from self._records(df, str(df.path), shape, seen_ids)
+        finally:
+            if self.progress is not None and self.stats.read > self._shown:
+                self.progress.advance(self.stats.read - self._shown)
+                self._shown = self.stats.read
+
+    def _records(self, df: DataFile, name: str, shape: str, seen_ids: set[int]) -> Iterator[Record]:
         stats, sink, mapping = self.stats, self.rejects, self.mapping
+        to_record, check = _MAPPERS[shape], self.require_text
         for line, obj in iter_raw(df):
             stats.read += 1
-            if self._progress is not None:
-                self._progress.advance(1)
+            if not stats.read & 1023 and self.progress is not None:  # a bar update per row costs more than a row
+                self.progress.advance(stats.read - self._shown)
+                self._shown = stats.read
             if isinstance(obj, Reject):
                 stats.rejected += 1
                 sink.add(obj)
                 continue
+            stats.parsed += 1
             if mapping:
                 obj = apply_mapping(obj, mapping)
             if self.track_columns:
                 self._track(obj)
             try:
-                record = row_to_record(shape, obj)
-                if self.require_text:
+                record = to_record(obj)
+                if check:
                     _check_text(record)
             except RowError as exc:
                 stats.rejected += 1
                 sink.add(Reject(exc.reason, file=name, line=line, field=exc.field, row=obj))
                 continue
-            if obj.get("id") not in (None, ""):
-                first = seen_ids.get(record.id)
-                if first is not None:
+            key = hash(record.id)
+            if key in seen_ids:
+                if _has_id(obj):
                     stats.rejected += 1
-                    sink.add(Reject(f"duplicate id '{record.id}' (first seen at {first})", file=name,
+                    sink.add(Reject(f"duplicate id '{record.id}': an earlier row has the same id", file=name,
                                     line=line, field="id", row=obj, id=record.id))
                     continue
-                seen_ids[record.id] = f"{os.path.basename(name)}:{line}"
+                # A repeated row without an id: give it the next free id derived from its content,
+                # so ids stay unique (and a written file reads back without "duplicate id" rejects).
+                base, n = record.id, 2
+                while hash(f"{base}-{n}") in seen_ids:
+                    n += 1
+                record.id = f"{base}-{n}"
+                key = hash(record.id)
+            seen_ids.add(key)
             stats.ok += 1
+            self.where = (name, line)
             yield record
 
     def _track(self, obj: dict) -> None:
         seen, filled = self.stats.seen, self.stats.filled
         for key, value in obj.items():
             seen[key] += 1
-            if value not in (None, "", [], {}) and not (isinstance(value, str) and not value.strip()):
+            if isinstance(value, str):
+                if value and not value.isspace():
+                    filled[key] += 1
+            elif value not in (None, [], {}) and not is_nan(value):
                 filled[key] += 1
 
 
+def _has_id(row: dict) -> bool:
+    value = row.get("id")
+    return value is not None and value != "" and not is_nan(value)
+
+
 def _check_text(record: Record) -> None:
+    if type(record) is InstructionRecord:  # the common case, without the generic loop or copies
+        for name, value in (("instruction", record.instruction), ("output", record.output)):
+            if not value or value.isspace():
+                raise RowError("field is empty", name)
+        return
     for name in record.text_fields:
         if name == "context":
             continue

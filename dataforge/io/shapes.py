@@ -11,7 +11,10 @@ the reader turns that into a reject with file and line.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Callable
+
+import orjson
 
 from dataforge.errors import InputError
 from dataforge.io.rawread import is_nan
@@ -39,14 +42,15 @@ SHAPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "trl-completion": ("instruction", ("prompt", "completion")),
     "dolly": ("instruction", ("instruction", "context", "response")),
     "alpaca": ("instruction", ("instruction", "input", "output", "system", "history")),
-    "instruction": ("instruction", ("instruction", "context", "output")),
+    "instruction": ("instruction", ("instruction", "context", "output", "messages")),
 }
 
 
 def detect_shape(columns: set[str]) -> str | None:
     """The shape whose required columns are present, most specific first."""
     if "messages" in columns:
-        return "openai"
+        # dataforge's own rows mix instruction rows and multi-turn `messages` rows
+        return "instruction" if {"instruction", "output"} <= columns else "openai"
     if "conversations" in columns:
         return "sharegpt"
     if {"chosen", "rejected"} <= columns:
@@ -97,11 +101,17 @@ def row_to_record(shape: str, row: dict) -> Record:
     return _MAPPERS[shape](row)
 
 
+_DOLLY = SHAPES["dolly"][1]
+_ALPACA = SHAPES["alpaca"][1] + ("context",)
+
+
 # ---- field helpers ---------------------------------------------------------
 
 def text(row: dict, name: str, required: bool = True) -> str:
     """A text field: numbers become strings, NaN/None count as missing, lists are refused."""
     value = row.get(name)
+    if type(value) is str:  # nearly always: skip the checks below
+        return value
     if value is None or is_nan(value):
         if required:
             raise RowError("missing field" if name not in row else f"field is {'NaN' if is_nan(value) else 'null'}", name)
@@ -115,8 +125,19 @@ def text(row: dict, name: str, required: bool = True) -> str:
     raise RowError(f"expected text, got {type(value).__name__}", name)
 
 
+_SKIP: dict[tuple[str, ...], frozenset] = {}
+
+
 def _common(row: dict, owned: tuple[str, ...]) -> dict:
-    meta = row.get("meta")
+    """id, lang and meta; columns the shape does not own go to meta["extra"]."""
+    skip = _SKIP.get(owned)
+    if skip is None:
+        skip = _SKIP[owned] = frozenset(owned) | frozenset(COMMON)
+    # None carries nothing (Parquet/CSV give None for a column a row lacks), so it is not kept
+    extra = {k: v for k, v in row.items() if k not in skip and v is not None}
+    meta, rid = row.get("meta"), row.get("id")
+    if meta is None and not extra and (rid is None or type(rid) is str):  # the plain row: fast path
+        return {"id": rid or "", "lang": text(row, "lang", False), "meta": {}}
     if isinstance(meta, str) and meta.startswith("{"):
         import json
 
@@ -125,21 +146,33 @@ def _common(row: dict, owned: tuple[str, ...]) -> dict:
         except ValueError:
             meta = {"raw_meta": meta}
     meta = dict(meta) if isinstance(meta, dict) else ({} if meta in (None, "") or is_nan(meta) else {"raw_meta": meta})
-    extra = {k: v for k, v in row.items() if k not in owned and k not in COMMON}
     if extra:
         meta.setdefault("extra", {}).update(extra)
-    rid = row.get("id")
     rid = "" if rid is None or is_nan(rid) else str(rid)
     return {"id": rid, "lang": text(row, "lang", False), "meta": meta}
 
 
+def json_list(value: Any, item: type = dict) -> Any:
+    """A list stored as JSON text (CSV, or Parquet written by other tools) -> the list.
+
+    Only text that parses to a list of `item`s counts, so a plain prompt such as
+    "[INST] hi" or "[1, 2]" stays text.
+    """
+    if isinstance(value, str) and value[:1] == "[" and value.rstrip()[-1:] == "]":
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+        if isinstance(parsed, list) and all(isinstance(x, item) for x in parsed):
+            return parsed
+    return value
+
+
 def _messages(value: Any, name: str) -> list[dict]:
     if isinstance(value, str) and value.startswith("["):
-        import json
-
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
             raise RowError("not a valid JSON list of messages", name) from None
     if not isinstance(value, list) or not value:
         raise RowError("expected a non-empty list of messages", name)
@@ -226,20 +259,30 @@ def _messages_json(value: str) -> Any:
         raise RowError("not a valid JSON list", "conversations") from None
 
 
+def instruction_id(instruction: str, context: str, output: str) -> str:
+    """records.content_id("i", instruction, context, output) in one hash update (it is the hot path)."""
+    data = f"i\x1f{instruction}\x1f{context}\x1f{output}\x1f".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
 def _from_dolly(row: dict) -> Record:
-    common = _common(row, SHAPES["dolly"][1])
-    return InstructionRecord(instruction=text(row, "instruction"), output=text(row, "response"),
-                             context=text(row, "context", False),
+    common = _common(row, _DOLLY)
+    instruction, output, context = row.get("instruction"), row.get("response"), row.get("context", "")
+    if type(instruction) is not str or type(output) is not str or type(context) is not str:
+        instruction, output = text(row, "instruction"), text(row, "response")
+        context = text(row, "context", False)
+    if not common["id"]:
+        common["id"] = instruction_id(instruction, context, output)
+    return InstructionRecord(instruction=instruction, output=output, context=context,
                              category=text(row, "category", False), **common)
 
 
 def _from_alpaca(row: dict) -> Record:
-    owned = SHAPES["alpaca"][1] + ("context",)
-    common = _common(row, owned)
+    common = _common(row, _ALPACA)
     instruction, output = text(row, "instruction"), text(row, "output")
     context = text(row, "input", False) or text(row, "context", False)
     system = text(row, "system", False)
-    history = row.get("history")
+    history = json_list(row.get("history"), list)
     if history and not is_nan(history):
         if not isinstance(history, list) or any(not isinstance(h, (list, tuple)) or len(h) != 2 for h in history):
             raise RowError("expected a list of [instruction, answer] pairs", "history")
@@ -251,13 +294,15 @@ def _from_alpaca(row: dict) -> Record:
         return ConversationRecord(messages=messages, **common)
     if system:
         common["meta"]["system"] = system
+    if not common["id"]:
+        common["id"] = instruction_id(instruction, context, output)
     return InstructionRecord(instruction=instruction, output=output, context=context,
                              category=text(row, "category", False), **common)
 
 
 def _from_completion(row: dict) -> Record:
     common = _common(row, SHAPES["trl-completion"][1])
-    prompt, completion = row.get("prompt"), row.get("completion")
+    prompt, completion = json_list(row.get("prompt")), json_list(row.get("completion"))
     if isinstance(prompt, list) or isinstance(completion, list):
         messages = _messages(prompt, "prompt") + _messages(completion, "completion")
         return chat_to_record(messages, common, "prompt")
@@ -266,6 +311,7 @@ def _from_completion(row: dict) -> Record:
 
 
 def _assistant_text(value: Any, name: str) -> str:
+    value = json_list(value)
     if isinstance(value, list):
         msgs = _messages(value, name)
         if len(msgs) != 1 or msgs[0]["role"] != "assistant":
@@ -299,7 +345,7 @@ def _from_preference(row: dict) -> Record:
 
 def _from_trl_preference(row: dict) -> Record:
     common = _common(row, SHAPES["trl-preference"][1])
-    prompt = row.get("prompt")
+    prompt = json_list(row.get("prompt"))
     if isinstance(prompt, list):
         system, instruction = _split_prompt(_messages(prompt, "prompt"), "prompt")
     else:
@@ -320,6 +366,13 @@ def _from_implicit(row: dict) -> Record:
     return _preference(common, system, instruction, chosen[-1]["content"], rejected[-1]["content"])
 
 
+def _from_native(row: dict) -> Record:
+    """dataforge's instruction shape: a row with `messages` (and no instruction) is a conversation."""
+    if row.get("messages") and not row.get("instruction"):  # CSV gives "" where Parquet gives None
+        return _from_openai(row)
+    return _from_alpaca(row)
+
+
 _MAPPERS: dict[str, Callable[[dict], Record]] = {
     "openai": _from_openai,
     "sharegpt": _from_sharegpt,
@@ -329,5 +382,5 @@ _MAPPERS: dict[str, Callable[[dict], Record]] = {
     "trl-completion": _from_completion,
     "dolly": _from_dolly,
     "alpaca": _from_alpaca,
-    "instruction": _from_alpaca,
+    "instruction": _from_native,
 }

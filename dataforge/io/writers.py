@@ -23,7 +23,6 @@ from dataforge.io.atomic import atomic_path
 from dataforge.io.files import output_type
 
 BATCH = 8192
-_NESTED_AS_JSON = True  # Parquet/CSV: dict and list values become JSON text, one stable schema
 
 
 def _dumps(row: dict) -> bytes:
@@ -67,9 +66,13 @@ class RowWriter:
         self._finish()
         self._ctx.__exit__(None, None, None)
 
+    def _discard(self) -> None:
+        """Close open handles without finishing the output (it is about to be deleted)."""
+        self._finish()
+
     def abort(self, exc: BaseException | None = None) -> None:
         try:
-            self._finish()
+            self._discard()
         except Exception:
             pass
         exc = exc or RuntimeError("aborted")
@@ -130,62 +133,75 @@ class JsonArrayWriter(JsonlWriter):
         super()._finish()
 
 
+def _json_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY, default=str).decode()
+
+
 def _flat(row: dict) -> dict:
-    return {k: (orjson.dumps(v).decode() if isinstance(v, (dict, list)) else v) for k, v in row.items()}
-
-
-class ParquetWriter(RowWriter):
-    """Nested values (meta, messages) are stored as JSON text so every batch has one schema."""
-
-    def _open(self) -> None:
-        self._writer = None
-        self._schema = None
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        rows = [_flat(r) for r in self._buffer]
-        if self._schema is None:
-            names = list(dict.fromkeys(k for r in rows for k in r))
-            self._schema = pa.schema([(n, pa.string()) for n in names])
-            self._writer = pq.ParquetWriter(self._tmp, self._schema, compression="zstd")
-        columns = {n: [None if r.get(n) is None else str(r[n]) for r in rows] for n in self._schema.names}
-        extra = {k for r in rows for k in r} - set(self._schema.names)
-        if extra:
-            raise ValueError(f"rows gained columns after the first batch: {sorted(extra)}")
-        self._writer.write_table(pa.table(columns, schema=self._schema))
-
-    def _finish(self) -> None:
-        if self._writer is None and self._schema is None:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            pq.write_table(pa.table({}), self._tmp)
-            self._schema = pa.schema([])
-        elif self._writer is not None:
-            self._writer.close()
-            self._writer = None
+    return {k: (_json_text(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()}
 
 
 class CsvWriter(RowWriter):
+    """Nested values become JSON text. A column first seen after the first batch widens the header."""
+
     def _open(self) -> None:
         import csv
 
-        self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
         self._csv = csv
-        self._writer = None
+        self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
+        self._names: list[str] = []
+        self._header_len = 0  # bytes of the header line, to swap it when columns are added
 
     def _flush(self) -> None:
         rows = [_flat(r) for r in self._buffer]
-        if self._writer is None:
-            names = list(dict.fromkeys(k for r in rows for k in r))
-            self._writer = self._csv.DictWriter(self._fh, fieldnames=names)
-            self._writer.writeheader()
-        self._writer.writerows(rows)
+        names = list(dict.fromkeys([*self._names, *(k for r in rows for k in r)]))
+        if names != self._names:
+            self._set_header(names)
+        self._csv.DictWriter(self._fh, fieldnames=self._names).writerows(rows)
+
+    def _set_header(self, names: list[str]) -> None:
+        import io
+
+        buf = io.StringIO()
+        self._csv.writer(buf).writerow(names)
+        header = buf.getvalue().encode("utf-8")
+        if self._names:
+            # Rows already written just lack the new trailing columns, which CSV readers fill with
+            # empty values, so only the header line has to change: copy the body after a new one.
+            self._fh.close()
+            old = self._tmp.with_name(self._tmp.name + ".widen")
+            os.replace(self._tmp, old)
+            try:
+                with open(old, "rb") as src, open(self._tmp, "wb") as dst:
+                    dst.write(header)
+                    src.seek(self._header_len)
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            finally:
+                old.unlink(missing_ok=True)
+            self._fh = open(self._tmp, "a", encoding="utf-8", newline="")
+        else:
+            self._fh.write(header.decode("utf-8"))
+        self._names, self._header_len = names, len(header)
 
     def _finish(self) -> None:
         self._fh.close()
+
+
+class ParquetWriter(RowWriter):
+    """Columns keep their types (text, numbers, lists of messages); dicts such as `meta` are JSON text."""
+
+    def _open(self) -> None:
+        from dataforge.io.parquet_stage import ParquetStage
+
+        self._stage = ParquetStage(self._tmp)
+
+    def _flush(self) -> None:
+        self._stage.write(self._buffer)
+
+    def _finish(self) -> None:
+        self._stage.close()
 
 
 class HfFolderWriter(RowWriter):
@@ -194,30 +210,32 @@ class HfFolderWriter(RowWriter):
     is_dir = True
 
     def _open(self) -> None:
-        self._stage = self._tmp / "_stage.parquet"
-        self._parquet = ParquetWriter.__new__(ParquetWriter)
-        self._parquet._tmp, self._parquet._buffer = self._stage, []
-        self._parquet._open()
+        from dataforge.io.parquet_stage import ParquetStage
+
+        self._staged = self._tmp / "_stage.parquet"
+        self._stage = ParquetStage(self._staged)
 
     def _flush(self) -> None:
-        self._parquet._buffer = self._buffer
-        self._parquet._flush()
+        self._stage.write(self._buffer)
+
+    def _discard(self) -> None:
+        self._stage.close()
 
     def _finish(self) -> None:
         if getattr(self, "_done", False):
             return
         self._done = True
-        self._parquet._finish()
+        self._stage.close()
         from dataforge.errors import require
 
         datasets = require("datasets", feature="writing a datasets folder")
         datasets.disable_progress_bars()
-        ds = datasets.Dataset.from_parquet(str(self._stage), cache_dir=str(self._tmp / "_cache"),
+        ds = datasets.Dataset.from_parquet(str(self._staged), cache_dir=str(self._tmp / "_cache"),
                                            keep_in_memory=False)
         out = self._tmp / "data"
         ds.save_to_disk(str(out))
         del ds
-        self._stage.unlink(missing_ok=True)
+        self._staged.unlink(missing_ok=True)
         shutil.rmtree(self._tmp / "_cache", ignore_errors=True)
         for item in out.iterdir():
             os.replace(item, self._tmp / item.name)

@@ -1,0 +1,188 @@
+"""Benchmark `dataforge format` against what a user would write by hand, in one run.
+
+1. Template -> JSONL: 1,000,000 Dolly rows through the alpaca template into a
+   `text` JSONL, against a hand-written loop (orjson + an f-string) producing
+   byte-for-byte the same texts. Target: dataforge within 2x of the loop.
+2. With a tokenizer: rows/s of `format_dataset(..., tokenizer=...)` (which
+   also checks BOS/EOS/length and builds the loss mask) against
+   `datasets.map` with the same f-string and the same tokenizer's batch call.
+
+    .venv/bin/python bench/bench_format.py            # 1,000,000 rows (+ 100,000 tokenized)
+    .venv/bin/python bench/bench_format.py --quick    # 100,000 rows (+ 10,000 tokenized)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+INTRO = "Below is an instruction that describes a task. Write a response that appropriately completes the request."
+INTRO_CTX = ("Below is an instruction that describes a task, paired with an input that provides further context. "
+             "Write a response that appropriately completes the request.")
+WORDS = ("the model data answer question river city language train token format write short long because "
+         "which every people number system example result value simple").split()
+
+
+def make_input(path: Path, n: int, seed: int = 0) -> None:
+    rnd = random.Random(seed)
+    with open(path, "wb") as fh:
+        for i in range(n):
+            sent = lambda k: " ".join(rnd.choice(WORDS) for _ in range(k)).capitalize() + "."  # noqa: E731
+            row = {"id": f"r{i}", "instruction": sent(rnd.randint(6, 14)),
+                   "context": sent(rnd.randint(10, 30)) if rnd.random() < 0.3 else "",
+                   "response": " ".join(sent(rnd.randint(6, 16)) for _ in range(rnd.randint(1, 4))),
+                   "category": "open_qa"}
+            fh.write(orjson.dumps(row) + b"\n")
+
+
+def alpaca_text(ins: str, ctx: str, out: str, eos: str = "</s>") -> str:
+    if ctx:
+        return f"{INTRO_CTX}\n\n### Instruction:\n{ins}\n\n### Input:\n{ctx}\n\n### Response:\n{out}{eos}"
+    return f"{INTRO}\n\n### Instruction:\n{ins}\n\n### Response:\n{out}{eos}"
+
+
+def hand_loop(src: Path, dst: Path) -> int:
+    """What a user writes by hand: parse, f-string, dump (buffered like dataforge's writer)."""
+    n = 0
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        buf = []
+        for line in fin:
+            r = orjson.loads(line)
+            ctx = r["context"] if r["context"].strip() else ""
+            buf.append(orjson.dumps({"id": r["id"], "text": alpaca_text(r["instruction"], ctx, r["response"])}))
+            n += 1
+            if len(buf) >= 8192:
+                fout.write(b"\n".join(buf) + b"\n")
+                buf = []
+        if buf:
+            fout.write(b"\n".join(buf) + b"\n")
+    return n
+
+
+def texts_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for line in fh:
+            row = orjson.loads(line)
+            h.update(row["id"].encode() + b"\x00" + row["text"].encode() + b"\x01")
+    return h.hexdigest()
+
+
+def timed(fn):
+    """(wall seconds, CPU seconds of this process incl. its threads, result)."""
+    t, c = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - t, time.process_time() - c, result
+
+
+def best_of(repeat: int, *fns):
+    """Run the functions alternately `repeat` times; the fastest wall and CPU time of each.
+
+    Alternating means a burst of load from other processes hits both sides alike;
+    CPU time is what the work costs whatever else the machine does.
+    """
+    walls, cpus, results = [[] for _ in fns], [[] for _ in fns], [None] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            wall, cpu, results[i] = timed(fn)
+            walls[i].append(wall)
+            cpus[i].append(cpu)
+    return [min(w) for w in walls], [min(c) for c in cpus], results
+
+
+def bench_template(tmp: Path, n: int, repeat: int) -> dict:
+    from dataforge.formatting import format_dataset
+
+    src = tmp / "in.jsonl"
+    make_input(src, n)
+    (t_loop, t_df), (c_loop, c_df), (_, s) = best_of(
+        repeat, lambda: hand_loop(src, tmp / "loop.jsonl"),
+        lambda: format_dataset(src, tmp / "df.jsonl", template="alpaca", lang="en", style="text"))
+    assert s.written == n and s.rejected == 0, s.lines()
+    same = texts_digest(tmp / "loop.jsonl") == texts_digest(tmp / "df.jsonl")
+    return {"rows": n, "loop_s": t_loop, "dataforge_s": t_df, "ratio": t_df / t_loop, "same_text": same,
+            "loop_cpu": c_loop, "dataforge_cpu": c_df, "cpu_ratio": c_df / c_loop}
+
+
+def bench_tokenizer(tmp: Path, n: int) -> dict:
+    import datasets
+    from transformers import AutoTokenizer
+
+    from dataforge.formatting import format_dataset
+    from dataforge.tiny import build_tiny_tokenizer, sample_texts
+
+    datasets.disable_progress_bars()
+    tok_dir = tmp / "tok"
+    texts = sample_texts(ROOT / "sample_data")
+    build_tiny_tokenizer(tok_dir, texts if len(texts) > 200 else texts + [INTRO, INTRO_CTX] * 200)
+    src = tmp / "tok_in.jsonl"
+    make_input(src, n, seed=1)
+
+    def hf_map():
+        tok = AutoTokenizer.from_pretrained(str(tok_dir))
+        ds = datasets.load_dataset("json", data_files=str(src), split="train", cache_dir=str(tmp / "hf_cache"))
+
+        def fn(batch):
+            text = [alpaca_text(i, c if c.strip() else "", o, tok.eos_token)
+                    for i, c, o in zip(batch["instruction"], batch["context"], batch["response"])]
+            return {"text": text, **tok(text)}
+
+        out = ds.map(fn, batched=True, batch_size=1000, remove_columns=ds.column_names)
+        out.to_json(str(tmp / "hf.jsonl"))
+        return len(out)
+
+    (t_hf, t_df), (c_hf, c_df), (rows, s) = best_of(
+        1, hf_map, lambda: format_dataset(src, tmp / "df_tok.jsonl", template="alpaca", lang="en", style="text",
+                                          tokenizer=tok_dir, token_ids=True))
+    assert rows == n and s.written == n, s.lines()
+    return {"rows": n, "datasets_map_s": t_hf, "dataforge_s": t_df, "datasets_rows_s": n / t_hf,
+            "dataforge_rows_s": n / t_df, "ratio": t_df / t_hf, "cpu_ratio": c_df / c_hf,
+            "datasets_cpu": c_hf, "dataforge_cpu": c_df}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="100,000 rows (10,000 tokenized)")
+    ap.add_argument("--rows", type=int, help="rows for the template benchmark")
+    ap.add_argument("--tok-rows", type=int, help="rows for the tokenizer benchmark")
+    ap.add_argument("--repeat", type=int, default=2, help="template runs per side (best is kept)")
+    args = ap.parse_args()
+    n = args.rows or (100_000 if args.quick else 1_000_000)
+    n_tok = args.tok_rows or (10_000 if args.quick else 100_000)
+    from dataforge.progress import set_quiet
+
+    set_quiet(True)
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory(prefix="bench_format_") as d:
+        tmp = Path(d)
+        r = bench_template(tmp, n, args.repeat)
+        print(f"[template] {r['rows']:,} rows, alpaca -> JSONL text (best of {args.repeat}, run alternately)")
+        print(f"  hand-written f-string loop  {r['loop_s']:8.2f} s wall {r['loop_cpu']:8.2f} s CPU"
+              f"  {r['rows'] / r['loop_s']:>10,.0f} rows/s")
+        print(f"  dataforge format            {r['dataforge_s']:8.2f} s wall {r['dataforge_cpu']:8.2f} s CPU"
+              f"  {r['rows'] / r['dataforge_s']:>10,.0f} rows/s")
+        print(f"  ratio dataforge/loop        {r['ratio']:8.2f}x wall {r['cpu_ratio']:6.2f}x CPU  (target <= 2x)"
+              f"   identical text: {r['same_text']}")
+        t = bench_tokenizer(tmp, n_tok)
+        print(f"[tokenizer] {t['rows']:,} rows, alpaca + tokenize (tiny SentencePiece tokenizer)")
+        print(f"  datasets.map + batch tokenizer call  {t['datasets_map_s']:8.2f} s wall {t['datasets_cpu']:8.2f} s CPU"
+              f"  {t['datasets_rows_s']:>8,.0f} rows/s")
+        print(f"  dataforge format --tokenizer         {t['dataforge_s']:8.2f} s wall {t['dataforge_cpu']:8.2f} s CPU"
+              f"  {t['dataforge_rows_s']:>8,.0f} rows/s  (+ BOS/EOS/length checks, loss mask)")
+        print(f"  ratio dataforge/datasets.map         {t['ratio']:8.2f}x wall {t['cpu_ratio']:6.2f}x CPU")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""`dataforge report`: a dataset quality report (HTML page, JSON, terminal summary)."""
+
+from __future__ import annotations
+
+import click
+
+from dataforge.cli.options import input_options
+
+
+@click.command("report")
+@click.argument("data", nargs=-1, required=True)
+@click.option("-o", "--output", "out", default="report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="The HTML page (self-contained: opens offline).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False),
+              help="Also write every number of the report as JSON to this file.")
+@click.option("--tokenizer", metavar="DIR|FILE.model",
+              help="Count tokens exactly with this tokenizer: a Hugging Face tokenizer folder, a tokenizer.json,"
+                   " or a SentencePiece .model (default: estimate from UTF-8 bytes / 4).")
+@click.option("--compare", "compare", metavar="OTHER",
+              help="A second dataset to show side by side (e.g. before/after dedup or translation).")
+@click.option("--sample", default=2000, show_default=True, type=click.IntRange(min=1),
+              help="Detect languages on at most this many rows (a seeded random sample above it, with"
+                   " confidence intervals).")
+@click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=1),
+              help="Context length in tokens: rows longer than this are reported.")
+@input_options
+@click.pass_context
+def report_cmd(ctx, data, out, json_out, tokenizer, compare, sample, max_length, mapping, fmt, strict):
+    """Report what is in a dataset: lengths, languages, duplicates, content signals,
+    preference-pair checks and fine-tuning readiness.
+
+    Writes one HTML page (-o), optionally the same numbers as JSON (--json), and
+    prints the worst findings. Rows that cannot be read are listed in the report
+    and written to OUT.rejects.jsonl.
+    """
+    from pathlib import Path
+
+    import orjson
+
+    from dataforge.io import atomic_write_text, rejects_path_for
+    from dataforge.quality.compare import compare_reports
+    from dataforge.quality.html import write_html
+    from dataforge.quality.report import build_report
+    from dataforge.quality.terminal import print_summary
+
+    options = dict(tokenizer=tokenizer, sample=sample, max_length=max_length, mapping=mapping, fmt=fmt,
+                   strict=strict)
+    report = build_report(list(data), rejects_path=rejects_path_for(out), **options)
+    if compare:
+        other = build_report(compare, rejects_path=rejects_path_for(f"{out}.compare"), **options)
+        report["compare"] = compare_reports(report, other)
+    write_html(report, out)
+    if json_out:
+        atomic_write_text(json_out, orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY,
+                                                 default=str).decode())
+    print_summary(report)
+    click.echo(f"report: {Path(out)}")
+    if json_out:
+        click.echo(f"json: {Path(json_out)}")
+    for rep in (report, report.get("compare", {}).get("other")):
+        if rep and rep["rejects"].get("file"):
+            click.echo(f"rejects: {rep['rejects']['file']}")

@@ -1,0 +1,251 @@
+"""`dataforge synth METHOD`: generate training data with an LLM (or, for `completion`, without)."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from dataforge.cli.options import FILE_TYPES
+
+
+def _out_options(func):
+    func = click.option("--seed", default=0, show_default=True, help="Seed for every random choice.")(func)
+    func = click.option("-n", "n", type=click.IntRange(min=1), help="Target number of output rows.")(func)
+    func = click.option("-o", "--output", "out", required=True, type=click.Path(),
+                        help="Output path; the suffix picks the file type (.jsonl .parquet .csv ...).")(func)
+    return func
+
+
+_LLM_OPTIONS = [
+    click.option("-m", "--model", default="", help="Model name (or model folder with --backend transformers)."),
+    click.option("--backend", type=click.Choice(["openai", "transformers"]), default="openai", show_default=True,
+                 help="openai = any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp, TGI)."),
+    click.option("--base-url", envvar="OPENAI_BASE_URL", help="Server URL, e.g. http://localhost:8000/v1"
+                 " [env: OPENAI_BASE_URL]."),
+    click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+                 help="Name of the environment variable holding the API key (the key itself is never a flag)."),
+    click.option("-c", "--concurrency", default=16, show_default=True, type=click.IntRange(min=1),
+                 help="Requests in flight at once (a sliding window)."),
+    click.option("--rpm", type=float, help="At most this many requests per minute."),
+    click.option("--tpm", type=float, help="At most this many tokens per minute (estimated before, corrected after)."),
+    click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for one answer."),
+    click.option("--max-retries", default=6, show_default=True, help="Retries per request on 408/409/429/5xx, "
+                 "timeouts and connection errors."),
+    click.option("--max-retry-wait", default=600.0, show_default=True,
+                 help="Longest Retry-After honoured, in seconds; longer waits are cut to this."),
+    click.option("--max-cost", type=float, help="Stop sending when the estimated cost reaches this (USD)."),
+    click.option("--max-tokens", "max_total_tokens", type=int, help="Stop sending when this many tokens "
+                 "(in + out) were used."),
+    click.option("--price-in", type=float, help="USD per million input tokens (for cost estimates)."),
+    click.option("--price-out", type=float, help="USD per million output tokens."),
+    click.option("--temperature", default=0.7, show_default=True, help="Sampling temperature."),
+    click.option("--max-new-tokens", default=1024, show_default=True,
+                 help="Token limit per answer (sent as max_tokens)."),
+    click.option("--prompts", "prompts_dir", type=click.Path(file_okay=False),
+                 help="Folder of .j2 templates replacing the built-in prompts of the same name."),
+    click.option("--fresh", is_flag=True, help="Ignore the request journal of an earlier run (start over)."),
+    click.option("--batch-size", default=8, show_default=True, help="Batch size for --backend transformers."),
+]
+
+
+def _llm_options(func):
+    for option in reversed(_LLM_OPTIONS):
+        func = option(func)
+    return func
+
+
+def input_options(func):
+    """--map and --format (no --strict: the rejects file collects bad input rows and failed candidates)."""
+    func = click.option("--format", "fmt", type=click.Choice(FILE_TYPES),
+                        help="Read the input as this file type whatever its name.")(func)
+    func = click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
+                        help="Read COLUMN as the record field FIELD, e.g. --map instruction=question.")(func)
+    return func
+
+
+def _doc_options(func):
+    func = click.option("--split", type=click.Choice(["paragraph", "line", "file"]), default="paragraph",
+                        show_default=True, help="How text files are cut into documents.")(func)
+    func = click.option("--text-field", help="Column holding the text in dataset files.")(func)
+    return func
+
+
+def _options(kw: dict):
+    from dataforge.llm import Prices, RunPolicy
+    from dataforge.synth.engine import SynthOptions
+
+    prices = None
+    if kw.get("price_in") is not None or kw.get("price_out") is not None:
+        prices = Prices(kw.get("price_in") or 0.0, kw.get("price_out") or 0.0)
+    policy = RunPolicy(concurrency=kw.get("concurrency", 16), timeout=kw.get("timeout", 120.0),
+                       max_retries=kw.get("max_retries", 6), max_retry_wait=kw.get("max_retry_wait", 600.0),
+                       rpm=kw.get("rpm"), tpm=kw.get("tpm"), max_cost=kw.get("max_cost"),
+                       max_tokens=kw.get("max_total_tokens"), prices=prices, seed=kw["seed"])
+    return SynthOptions(model=kw.get("model", ""), backend=kw.get("backend", "openai"), base_url=kw.get("base_url"),
+                        api_key_env=kw.get("api_key_env", "OPENAI_API_KEY"), n=kw["n"], seed=kw["seed"],
+                        temperature=kw.get("temperature", 0.7), max_new_tokens=kw.get("max_new_tokens", 1024),
+                        prompts_dir=kw.get("prompts_dir"), fresh=kw.get("fresh", False),
+                        batch_size=kw.get("batch_size", 8), policy=policy, mapping=kw.get("mapping") or None,
+                        fmt=kw.get("fmt"))
+
+
+def _report(func):
+    """Run the method, print its summary; Ctrl-C prints how to resume and exits 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from dataforge.llm import Interrupted
+
+        ctx = click.get_current_context()
+        try:
+            summary = func(*args, **kwargs)
+        except Interrupted as exc:
+            click.echo(exc.message, err=True)
+            ctx.exit(130)
+        for line in summary.lines():
+            click.echo(line)
+
+    return wrapper
+
+
+@click.group("synth")
+def synth_cmd():
+    """Generate training data: self-instruct, evol-instruct, backtranslate, qa, preference, completion.
+
+    Every request is journaled next to the output (OUT.journal.sqlite): rerun
+    the same command after a crash or Ctrl-C and only unfinished requests are
+    sent. Rows that could not be made go to OUT.rejects.jsonl with the reason.
+    """
+
+
+@synth_cmd.command("self-instruct")
+@click.argument("seeds", nargs=-1, required=True)
+@_out_options
+@_llm_options
+@input_options
+@click.option("--threshold", default=0.7, show_default=True, help="Reject new tasks with ROUGE-L >= this vs the pool.")
+@click.option("--demos", default=8, show_default=True, help="Example tasks shown per request.")
+@click.option("--per-prompt", default=8, show_default=True, help="New tasks asked for per request.")
+@click.option("--max-rounds", default=20, show_default=True)
+@_report
+def self_instruct_cmd(seeds, threshold, demos, per_prompt, max_rounds, **kw):
+    """New instructions from SEEDS (seed tasks), kept when novel (ROUGE-L), then answered. -n defaults to 100."""
+    from dataforge.synth.self_instruct import SelfInstructOptions, self_instruct
+
+    opts = SelfInstructOptions(threshold=threshold, demos=demos, per_prompt=per_prompt, max_rounds=max_rounds)
+    return self_instruct(list(seeds), kw["out"], _options(kw), opts)
+
+
+@synth_cmd.command("evol-instruct")
+@click.argument("data", nargs=-1, required=True)
+@_out_options
+@_llm_options
+@input_options
+@click.option("--rounds", default=1, show_default=True, help="Evolution rounds (each survivor evolves again).")
+@click.option("--ops", default="constraints,deepen,concretize,reasoning,breadth", show_default=True,
+              help="Evolution operations to pick from.")
+@click.option("--equality", type=click.Choice(["rouge", "llm"]), default="rouge", show_default=True,
+              help="How 'no information gain' is detected: ROUGE-L with the parent, or asking the model.")
+@_report
+def evol_cmd(data, rounds, ops, equality, **kw):
+    """Evolve the instructions in DATA in depth and breadth, eliminating failed evolutions."""
+    from dataforge.synth.evol import EvolOptions, evol_instruct
+
+    opts = EvolOptions(rounds=rounds, operations=tuple(o.strip() for o in ops.split(",") if o.strip()),
+                       equality=equality)
+    return evol_instruct(list(data), kw["out"], _options(kw), opts)
+
+
+@synth_cmd.command("backtranslate")
+@click.argument("docs", nargs=-1, required=True)
+@_out_options
+@_llm_options
+@_doc_options
+@click.option("--min-score", default=4, show_default=True, help="Keep pairs the judge scores at least this (1-5).")
+@click.option("--judge-model", help="Model for self-curation (default: --model).")
+@click.option("--min-words", default=20, show_default=True, help="Skip documents shorter than this.")
+@_report
+def backtranslate_cmd(docs, text_field, split, min_score, judge_model, min_words, **kw):
+    """Write the instruction each document in DOCS answers; keep pairs the judge scores well."""
+    from dataforge.synth.backtranslate import BacktranslateOptions, backtranslate
+
+    opts = BacktranslateOptions(min_score=min_score, judge_model=judge_model, text_field=text_field, split=split,
+                                min_words=min_words)
+    return backtranslate(list(docs), kw["out"], _options(kw), opts)
+
+
+@synth_cmd.command("qa")
+@click.argument("passages", nargs=-1, required=True)
+@_out_options
+@_llm_options
+@_doc_options
+@click.option("--per-passage", default=3, show_default=True, help="Question-answer pairs per passage.")
+@click.option("--min-words", default=20, show_default=True, help="Skip passages shorter than this.")
+@_report
+def qa_cmd(passages, text_field, split, per_passage, min_words, **kw):
+    """Question-answer pairs from PASSAGES, each kept with its passage as context."""
+    from dataforge.synth.qa import QAOptions, qa
+
+    opts = QAOptions(per_passage=per_passage, text_field=text_field, split=split, min_words=min_words)
+    return qa(list(passages), kw["out"], _options(kw), opts)
+
+
+@synth_cmd.command("preference")
+@click.argument("data", nargs=-1, required=True)
+@_out_options
+@_llm_options
+@input_options
+@click.option("-k", "k", default=2, show_default=True, help="Answers per instruction.")
+@click.option("--temperatures", default="0.7,1.0", show_default=True, help="Temperatures of the answers (cycled).")
+@click.option("--rejected-model", help="A second model answering in turn with --model.")
+@click.option("--judge-model", help="Model that scores the answers (default: --model).")
+@click.option("--rubric", help="Scoring rubric text, or @FILE to read it from a file.")
+@click.option("--min-margin", default=1.0, show_default=True, help="Drop pairs whose score gap is below this.")
+@_report
+def preference_cmd(data, k, temperatures, rejected_model, judge_model, rubric, min_margin,
+                   **kw):
+    """Chosen/rejected pairs: K answers per instruction in DATA, scored by a judge on a rubric."""
+    from dataforge.errors import ConfigError
+    from dataforge.synth.preference import RUBRIC, PreferenceOptions, preference
+
+    try:
+        temps = tuple(float(t) for t in temperatures.split(",") if t.strip())
+    except ValueError:
+        raise ConfigError(f"--temperatures '{temperatures}' is not a list of numbers", "e.g. 0.7,1.0") from None
+    if rubric and rubric.startswith("@"):
+        from pathlib import Path
+
+        try:
+            rubric = Path(rubric[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--rubric {rubric}: cannot read the file ({exc.strerror})",
+                              "give the rubric text, or @PATH of a text file") from None
+    opts = PreferenceOptions(k=k, temperatures=temps, rejected_model=rejected_model, judge_model=judge_model,
+                             rubric=rubric or RUBRIC, min_margin=min_margin)
+    return preference(list(data), kw["out"], _options(kw), opts)
+
+
+@synth_cmd.command("completion")
+@click.argument("docs", nargs=-1, required=True)
+@_out_options
+@_doc_options
+@click.option("--cut", type=click.Choice(["word", "clause", "sentence", "any"]), default="any", show_default=True)
+@click.option("--min-prefix-words", default=3, show_default=True)
+@click.option("--max-prefix-words", default=200, show_default=True)
+@click.option("--min-completion-words", default=1, show_default=True)
+@click.option("--max-completion-words", default=60, show_default=True)
+@click.option("--max-tail-words", default=3, show_default=True, help="Word cuts: complete the last 1..N words.")
+@click.option("--context-sentences", default=1, show_default=True, help="Sentence cuts: sentences of prefix.")
+@_report
+def completion_cmd(docs, text_field, split, cut, min_prefix_words, max_prefix_words, min_completion_words,
+                   max_completion_words, max_tail_words, context_sentences, **kw):
+    """Prefix/completion pairs cut from the raw text in DOCS at sentence or clause boundaries (no LLM)."""
+    from dataforge.synth.completion import CompletionOptions, completion
+    from dataforge.synth.engine import SynthOptions
+
+    opts = CompletionOptions(cut=cut, min_prefix_words=min_prefix_words, max_prefix_words=max_prefix_words,
+                             min_completion_words=min_completion_words, max_completion_words=max_completion_words,
+                             max_tail_words=max_tail_words, context_sentences=context_sentences,
+                             text_field=text_field, split=split)
+    return completion(list(docs), kw["out"], SynthOptions(n=kw["n"], seed=kw["seed"]), opts)

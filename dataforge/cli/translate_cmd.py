@@ -1,0 +1,91 @@
+"""`dataforge translate`: thin command over dataforge.translate.translate()."""
+
+from __future__ import annotations
+
+import click
+
+from dataforge.cli.options import input_options
+
+
+def _fields(value: str | None):
+    return [f.strip() for f in value.split(",") if f.strip()] if value else None
+
+
+@click.command("translate")
+@click.argument("data", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, type=click.Path(),
+              help="Output path (.jsonl .jsonl.gz .jsonl.zst .json .parquet .csv, or a folder).")
+@click.option("--to", "to", metavar="LANGS", help="Target languages, e.g. es,fr,de (every row into each).")
+@click.option("--mix", "mix", metavar="LANG=RATIO,...",
+              help="Draw one language per row by ratio, e.g. es=0.3,fr=0.2; the rest stays in the source language.")
+@click.option("--from", "source_lang", default="auto", show_default=True,
+              help="Source language; 'auto' uses each row's lang or detects it.")
+@click.option("--fields", "fields", metavar="F1,F2",
+              help="Fields to translate (default: all: instruction,context,output or instruction,context,"
+                   "chosen,rejected).")
+@click.option("--backend", type=click.Choice(["openai", "transformers"]), default="openai", show_default=True,
+              help="openai: any OpenAI-compatible server; transformers: a local Marian/NLLB/M2M-100 folder.")
+@click.option("-m", "--model", help="Model name (openai) or local model folder (transformers).")
+@click.option("--keep-source", is_flag=True, help="Also write the original rows (a mixed multilingual set).")
+@click.option("--seed", default=0, show_default=True, help="Seed for --mix draws.")
+@click.option("--backcheck", is_flag=True, help="Translate back and store the round trip's chrF in meta.")
+@click.option("--min-chrf", type=float, help="With --backcheck: reject rows whose chrF is below this (0-100).")
+@click.option("--batch-size", type=int, help="Rows per request (default 8 for openai, 16 for transformers).")
+@click.option("--temperature", default=0.0, show_default=True)
+@click.option("--device", help="transformers: cpu, cuda, cuda:1 ... (default: cuda when available).")
+@click.option("--base-url", envvar="OPENAI_BASE_URL",
+              help="OpenAI-compatible server URL (vLLM, Ollama, ...), e.g. http://localhost:8000/v1"
+                   " [env: OPENAI_BASE_URL].")
+@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+              help="Name of the environment variable holding the API key (the key itself is never a flag).")
+@click.option("-c", "--concurrency", default=16, show_default=True, type=click.IntRange(min=1),
+              help="Requests in flight at once (a sliding window).")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds per request attempt.")
+@click.option("--max-retries", default=6, show_default=True,
+              help="Retries per request on 408/409/429/5xx, timeouts and connection errors.")
+@click.option("--max-retry-wait", default=600.0, show_default=True,
+              help="Longest Retry-After honoured, in seconds; longer waits are cut to this.")
+@click.option("--rpm", type=float, help="Requests per minute limit.")
+@click.option("--tpm", type=float, help="Tokens per minute limit.")
+@click.option("--max-cost", type=float, help="Stop cleanly when the estimated cost (USD) reaches this.")
+@click.option("--max-tokens", "max_total_tokens", type=int, help="Stop cleanly when tokens in + out reach this.")
+@click.option("--price-in", type=float, help="USD per million input tokens (for cost estimates).")
+@click.option("--price-out", type=float, help="USD per million output tokens.")
+@click.option("--fresh", is_flag=True, help="Ignore the request journal and send everything again.")
+@input_options
+@click.pass_context
+def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, keep_source, seed, backcheck,
+                  min_chrf, batch_size, temperature, device, base_url, api_key_env, concurrency, timeout,
+                  max_retries, max_retry_wait, rpm, tpm, max_cost, max_total_tokens, price_in, price_out, fresh,
+                  mapping, fmt, strict):
+    """Translate instruction or preference data, keeping code, placeholders and meaning intact.
+
+    Code, URLs, e-mails, placeholders and markup are protected and verified;
+    each field's language is checked; a row is written only when all its
+    fields passed. Requests are journaled next to OUTPUT: rerun the same
+    command to resume. Failed rows go to OUTPUT.rejects.jsonl with the reason.
+    """
+    from dataforge.llm import Interrupted, Prices, RunPolicy
+    from dataforge.translate import translate
+
+    prices = Prices(price_in or 0.0, price_out or 0.0) if (price_in or price_out) else None
+    policy = RunPolicy(concurrency=concurrency, timeout=timeout, max_retries=max_retries,
+                       max_retry_wait=max_retry_wait, rpm=rpm, tpm=tpm, max_cost=max_cost,
+                       max_tokens=max_total_tokens, prices=prices)
+    try:
+        summary = translate(list(data), out, to=to, mix=mix, source_lang=source_lang, fields=_fields(fields),
+                            backend=backend, model=model, base_url=base_url, api_key_env=api_key_env,
+                            keep_source=keep_source, seed=seed, backcheck=backcheck, min_chrf=min_chrf,
+                            batch_size=batch_size, temperature=temperature, policy=policy, fresh=fresh,
+                            mapping=mapping, fmt=fmt, strict=strict, device=device)
+    except Interrupted as exc:
+        click.echo(exc.message, err=True)
+        ctx.exit(130)
+        return
+    for line in summary.lines():
+        click.echo(line)
+    if summary.rejects_path:
+        click.echo(f"rejects: {summary.rejects_path}")
+        for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:6]:
+            click.echo(f"  {count:>6,}  {reason}")
+    click.echo(f"journal: {summary.journal_path}")

@@ -1,0 +1,117 @@
+"""The final pass: decide every row, write the survivors, the rejects and the clusters file.
+
+It runs in the calling process for the local and Ray executors, and as the
+last Slurm job (`FinalizeStep`) on Slurm. Either way it reads only the work
+folder (never the inputs again) and ends by writing `summary.json` there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+from datatrove.pipeline.base import PipelineStep
+
+from dataforge.dedup.keys import KeepRule
+from dataforge.dedup.minhash import hash_func, read_clusters
+from dataforge.dedup.prepare import Prepared
+from dataforge.dedup.resolve import CONTAMINATED, EXACT, NEAR, clusters_rows, load_shingles, resolve
+from dataforge.io import RejectSink, atomic_path, open_writer, rejects_path_for
+from dataforge.io.rejects import Reject
+from dataforge.progress import progress_bar
+
+
+@dataclass
+class FinalizeConfig:
+    work: str
+    out: str
+    clusters_path: str | None
+    threshold: float
+    keep: str
+    exact: bool
+    near: bool
+    ngram: int
+    tasks: int = 1  # signature tasks (how stage 3's file numbers map back to rows)
+
+
+def reason(dec, prep: Prepared, row: int) -> str:
+    status = dec.status[row]
+    if status == CONTAMINATED:
+        m = prep.contaminated[row]
+        span = m["overlap"] if len(m["overlap"]) <= 120 else m["overlap"][:117] + "..."
+        return (f"contaminated: overlaps evaluation row '{m['eval_id']}' ({m['where']}) on {m['tokens']}"
+                f" tokens: \"{span}\"")
+    other = prep.ids[int(dec.dup_of[row])]
+    if status == EXACT:
+        return f"exact duplicate of '{other}'"
+    return f"near duplicate of '{other}' (estimated similarity {dec.similarity[row]:.2f})"
+
+
+def finalize(cfg: FinalizeConfig) -> dict:
+    work = Path(cfg.work)
+    prep = Prepared.load(work)
+    keep = KeepRule.parse(cfg.keep)
+    clusters = read_clusters(work / "clusters", prep.shard_rows, cfg.tasks) if cfg.near else []
+    shingles = {}
+    if clusters:
+        wanted = np.unique(np.concatenate(clusters))
+        shingles = load_shingles(work / "shards", prep.shard_rows, wanted, cfg.ngram, hash_func(64))
+    dec = resolve(prep, clusters, keep=keep, threshold=cfg.threshold, exact=cfg.exact, shingles=shingles)
+
+    sink = RejectSink(rejects_path_for(cfg.out), strict=False)
+    with sink:
+        earlier = work / "prepare.rejects.jsonl"
+        if earlier.exists():
+            with open(earlier, "rb") as fh:
+                for line in fh:
+                    sink.add(Reject(**orjson.loads(line)))
+        read_rejects = sink.count
+        with open_writer(cfg.out) as writer, open(work / "rows.jsonl", "rb") as rows, \
+                progress_bar("dedup: write", total=prep.rows, unit="rows") as bar:
+            status = dec.status
+            for gid, line in enumerate(rows):
+                row = orjson.loads(line)
+                if status[gid] == 0:
+                    writer.write(row)
+                else:
+                    file, lineno = prep.where(gid)
+                    sink.add(Reject(reason(dec, prep, gid), file=file, line=lineno, id=prep.ids[gid], row=row))
+                bar.advance(1)
+        written = writer.count
+    clusters_written = 0
+    if cfg.clusters_path:
+        with atomic_path(cfg.clusters_path) as tmp, open(tmp, "wb") as fh:
+            for item in clusters_rows(prep, dec):
+                fh.write(orjson.dumps(item) + b"\n")
+                clusters_written += 1
+    summary = {
+        "rows_in": prep.read, "rejected_on_read": read_rejects, "exact_duplicates": dec.count(EXACT),
+        "near_duplicates": dec.count(NEAR), "contaminated": dec.count(CONTAMINATED), "rows_out": written,
+        "empty_key": prep.empty_key, "rejected": sink.count, "output": cfg.out,
+        "rejects_path": str(sink.path) if sink.count else None, "clusters_path": cfg.clusters_path,
+        "clusters": clusters_written, "target": prep.target, "config": asdict(cfg),
+    }
+    tmp = work / f".summary.json.tmp-{os.getpid()}"
+    tmp.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, work / "summary.json")
+    return summary
+
+
+class FinalizeStep(PipelineStep):
+    """The final pass as a datatrove step, so Slurm can run it after the cluster stage."""
+
+    type = "🫂 - DEDUP"
+    name = "dataforge finalize (keep rules, write output)"
+
+    def __init__(self, cfg: FinalizeConfig):
+        super().__init__()
+        self.cfg = cfg
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        with self.track_time():
+            finalize(self.cfg)
+        return
+        yield  # a generator, like every datatrove step

@@ -1,0 +1,183 @@
+"""The prepare pass: read every input once, streaming, and keep only what dedup needs.
+
+For each readable row it records, in small arrays: the row's id, file and
+line, its length and keep score, and the 64-bit hash of its normalised key.
+Rows with the same hash form an exact-duplicate group; the first row of each
+group writes its key text to a shard for the MinHash stages (the other rows
+of a group have the same key, so one signature per group is enough).
+Rows that overlap an evaluation set are set aside before any of that, so the
+keep rule only ever chooses among clean rows.
+
+The rows themselves go, already in the output shape, to `rows.jsonl` in the
+work folder; the final pass copies the survivors from there, so the inputs
+are read once whatever the executor.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from dataforge.dedup.keys import KeepRule, KeySpec, record_length
+from dataforge.dedup.text import exact_hash, normalize
+from dataforge.errors import InputError
+from dataforge.io import RejectSink, RowError, check_target, read_dataset, to_shape
+from dataforge.io.rejects import Reject
+from dataforge.progress import progress_bar
+from dataforge.records import ConversationRecord, PreferenceRecord, prompt_text
+
+# The input's shape -> the `to_shape` target that writes rows back the same way.
+SAME_SHAPE = {"dolly": "dolly", "alpaca": "alpaca", "openai": "openai", "sharegpt": "sharegpt",
+              "instruction": "instruction", "preference": "preference"}
+_DUMP = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+@dataclass
+class Prepared:
+    """What the prepare pass knows about the rows; row number = position in rows.jsonl."""
+
+    kind: str
+    shape: str
+    target: str
+    read: int  # rows seen in the inputs
+    files: list[str]
+    ids: list[str]
+    file_idx: np.ndarray
+    lines: np.ndarray
+    lengths: np.ndarray
+    scores: np.ndarray
+    group: np.ndarray  # row number of the group's first row; -1: not compared (empty key, contaminated)
+    shard_rows: list[np.ndarray]  # per shard: row numbers of its key texts, in order
+    contaminated: dict[int, dict] = field(default_factory=dict)
+    empty_key: int = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
+
+    def where(self, row: int) -> tuple[str, int | None]:
+        line = int(self.lines[row])
+        return self.files[int(self.file_idx[row])], (line if line > 0 else None)
+
+    def save(self, folder: Path) -> None:
+        np.savez(folder / "state.npz", file_idx=self.file_idx, lines=self.lines, lengths=self.lengths,
+                 scores=self.scores, group=self.group,
+                 **{f"shard_{i}": s for i, s in enumerate(self.shard_rows)})
+        meta = {"kind": self.kind, "shape": self.shape, "target": self.target, "read": self.read,
+                "files": self.files, "ids": self.ids, "shards": len(self.shard_rows),
+                "contaminated": {str(k): v for k, v in self.contaminated.items()}, "empty_key": self.empty_key}
+        (folder / "state.json").write_bytes(orjson.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path) -> "Prepared":
+        meta = orjson.loads((folder / "state.json").read_bytes())
+        arrays = np.load(folder / "state.npz")
+        return cls(kind=meta["kind"], shape=meta["shape"], target=meta["target"], read=meta["read"],
+                   files=meta["files"], ids=meta["ids"], file_idx=arrays["file_idx"], lines=arrays["lines"],
+                   lengths=arrays["lengths"], scores=arrays["scores"], group=arrays["group"],
+                   shard_rows=[arrays[f"shard_{i}"] for i in range(meta["shards"])],
+                   contaminated={int(k): v for k, v in meta["contaminated"].items()},
+                   empty_key=meta["empty_key"])
+
+
+def default_target(ds) -> str:
+    if ds.shape in SAME_SHAPE:
+        return SAME_SHAPE[ds.shape]
+    if ds.kind == "preference":
+        return "preference"
+    return "openai" if any(s in ("openai", "sharegpt") for s in ds.shapes.values()) else "instruction"
+
+
+def decont_texts(record) -> list[str]:
+    """The texts of a training row checked against evaluation data."""
+    if isinstance(record, ConversationRecord):
+        return [m["content"] for m in record.messages]
+    if isinstance(record, PreferenceRecord):
+        return [prompt_text(record), record.chosen, record.rejected]
+    return [prompt_text(record), record.output]
+
+
+def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, mapping, fmt,
+            strict: bool, near: bool, shards: int, evals=None) -> Prepared:
+    """Read `data` once; write rows.jsonl, the key shards and the state files into `work`."""
+    shard_dir = work / "shards"
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    ids: list[str] = []
+    files: dict[str, int] = {}
+    file_idx, lines, lengths = array("i"), array("q"), array("q")
+    scores, group = array("d"), array("q")
+    shard_rows = [array("q") for _ in range(shards)]
+    contaminated: dict[int, dict] = {}
+    first: dict[int, int] = {}
+    empty_key = reps = 0
+    sink = RejectSink(work / "prepare.rejects.jsonl", strict=strict)
+    with sink, progress_bar("dedup: read", unit="rows") as bar:
+        ds = read_dataset(data, mapping=mapping, fmt=fmt, rejects=sink, progress=bar)
+        key.check(ds.kind)
+        target = to or default_target(ds)
+        check_target(target, ds.kind)
+        shard_fhs = [open(shard_dir / f"{i:05d}.jsonl", "wb") for i in range(shards)] if near else []
+        try:
+            with open(work / "rows.jsonl", "wb") as rows_fh:
+                for record in ds:
+                    name, line = getattr(ds, "where", ("", 0))
+                    try:
+                        row = to_shape(record, target)
+                    except RowError as exc:
+                        sink.add(Reject(exc.reason, file=name, line=line or None, field=exc.field, id=record.id,
+                                        row=record.to_dict()))
+                        continue
+                    gid = len(ids)
+                    rows_fh.write(orjson.dumps(row, default=str, option=_DUMP) + b"\n")
+                    ids.append(record.id)
+                    file_idx.append(files.setdefault(name, len(files)))
+                    lines.append(line or 0)
+                    lengths.append(record_length(record))
+                    scores.append(keep.score(record))
+                    if evals is not None:
+                        hit = evals.match(decont_texts(record))
+                        if hit is not None:
+                            contaminated[gid] = hit.to_dict()
+                            group.append(-1)
+                            continue
+                    text = key.text(record)
+                    norm = normalize(text)
+                    if not norm:
+                        empty_key += 1
+                        group.append(-1)
+                        continue
+                    h = exact_hash(norm)
+                    rep = first.get(h)
+                    if rep is None:
+                        first[h] = rep = gid
+                        if near:
+                            shard = reps % shards
+                            shard_fhs[shard].write(orjson.dumps(text) + b"\n")
+                            shard_rows[shard].append(gid)
+                            reps += 1
+                    group.append(rep)
+        finally:
+            for fh in shard_fhs:
+                fh.close()
+    if ds.stats.read == 0:
+        raise InputError(f"{', '.join(map(str, data))}: no rows to deduplicate (the input is empty)",
+                         "check that you passed the right file")
+    compared = len(ids) - len(contaminated)
+    if compared and empty_key == compared:
+        raise InputError(f"--key {key.describe()} is empty in every row, so nothing can be compared",
+                         "pick fields that hold text: --key prompt, instruction, all, or FIELD,FIELD")
+    return Prepared(kind=ds.kind, shape=ds.shape, target=target, read=ds.stats.read,
+                    files=[os.fspath(f) for f in files], ids=ids,
+                    file_idx=_np(file_idx, np.int32), lines=_np(lines, np.int64),
+                    lengths=_np(lengths, np.int64), scores=_np(scores, np.float64), group=_np(group, np.int64),
+                    shard_rows=[_np(s, np.int64) for s in shard_rows],
+                    contaminated=contaminated, empty_key=empty_key)
+
+
+def _np(values: array, dtype) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.empty(0, dtype=dtype)

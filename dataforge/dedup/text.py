@@ -1,0 +1,97 @@
+"""How two texts are compared: one normalisation, tokens, shingles, hashes.
+
+The same normalisation serves exact and near duplicates, so two rows that are
+exact duplicates always have identical shingles too:
+
+- Unicode NFKC (full-width letters, ligatures and compatibility forms fold to
+  their plain form), then case folding;
+- sentence punctuation and quote marks become spaces (`Hello, "world"!` ==
+  `hello world`); operators and brackets stay, so `2+2` and `2*2` differ;
+- whitespace runs collapse to one space.
+
+Digits are kept as they are: in instruction data "What is 12*7?" and
+"What is 3*4?" are different questions (datatrove's default text
+simplification maps every number to 0, which would call them duplicates).
+
+Tokens are words (runs of letters, marks and digits: punctuation and
+symbols separate them, as in datatrove's and most tools' word shingles) for
+space-separated scripts, and single characters for Chinese, Japanese, Thai,
+Lao, Khmer and Myanmar, which do not put spaces between words; mixed text
+gets both. Shingles are n-grams of tokens. A text of at most n tokens is one
+shingle: its whole normalised form, symbols included, so "What is 2+2?" and
+"What is 2*2?" stay apart while "Hi" and "hi!" match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import regex
+import xxhash
+
+# Sentence punctuation and quotes (ASCII, typographic, CJK). NFKC has already mapped
+# full-width forms such as ！？，：； to ASCII before this runs.
+_FOLD = re.compile("[" + re.escape(".,;:!?¿¡\"'`«»‹›„“”‘’‚‛…·‧。、｡､「」『』〝〞〟〃") + "]+")
+# Scripts written without spaces between words: one token per character.
+_NO_SPACE = ("\u0e00-\u0e7f"  # Thai
+             "\u0e80-\u0eff"  # Lao
+             "\u1000-\u109f"  # Myanmar
+             "\u1780-\u17ff"  # Khmer
+             "\u3040-\u30ff"  # Hiragana, Katakana
+             "\u31f0-\u31ff"  # Katakana extensions
+             "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+             "\U00020000-\U0002fa1f")
+_HAS_NO_SPACE = re.compile(f"[{_NO_SPACE}]")
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")
+_TOKEN = regex.compile(f"[{_NO_SPACE}]|(?:(?![{_NO_SPACE}])[\\p{{L}}\\p{{M}}\\p{{N}}_])+")
+
+
+def normalize(text: str) -> str:
+    """The comparison form of a text (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_FOLD.sub(" ", text).split())
+
+
+def tokens(normalized: str) -> list[str]:
+    """Words, and single characters for scripts written without spaces."""
+    if _HAS_NO_SPACE.search(normalized) is None:
+        return _WORD.findall(normalized)
+    return _TOKEN.findall(normalized)
+
+
+def exact_hash(normalized: str) -> int:
+    """64-bit hash of a normalised text (a false match needs a 64-bit collision)."""
+    return xxhash.xxh3_64_intdigest(normalized.encode("utf-8", "surrogatepass"))
+
+
+def shingle_texts(normalized: str, n: int) -> list[str]:
+    """The token n-grams of a normalised text; a text of at most n tokens is one shingle, itself.
+
+    Without that rule a two-word instruction would have no shingles at all and
+    could never be found as a near duplicate (or, in some tools, crash).
+    """
+    toks = tokens(normalized)
+    if len(toks) <= n:
+        return [normalized] if normalized else []
+    return [" ".join(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+
+
+def shingle_hashes(text: str, n: int, hash_func) -> np.ndarray:
+    """Hashed shingles of a raw text as a (count, 1) uint64 array, the layout datatrove expects."""
+    grams = shingle_texts(normalize(text), n)
+    return np.fromiter(map(hash_func, grams), dtype=np.uint64, count=len(grams)).reshape((-1, 1))
+
+
+def shingle_set(text: str, n: int, hash_func) -> np.ndarray:
+    """Sorted unique shingle hashes, for exact Jaccard similarity."""
+    return np.unique(shingle_hashes(text, n, hash_func))
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted unique hash arrays (0.0 when both are empty)."""
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    inter = np.intersect1d(a, b, assume_unique=True).size
+    return inter / (a.size + b.size - inter)

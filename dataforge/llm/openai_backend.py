@@ -1,0 +1,153 @@
+"""The OpenAI-compatible backend: OpenAI, vLLM, Ollama, llama.cpp's server, TGI.
+
+It sends one attempt per call and turns every failure into an `LLMError`
+saying whether a retry can help; the runner owns retries, so the `openai`
+client's own retries are off. The body goes out through the client's generic
+`post` (its documented way to call any endpoint: same auth, headers, errors)
+and the answer is parsed with orjson: the typed `chat.completions.create`
+spends ~1 ms of CPU per request transforming parameters and building pydantic
+models, which at hundreds of requests per second is the ceiling. The API key is taken from the environment variable
+named by `api_key_env` and scrubbed from every message this module produces.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+import orjson
+
+from dataforge.errors import ConfigError, require
+from dataforge.llm.limits import parse_retry_after
+from dataforge.llm.types import ChatRequest, Completion, LLMError, Usage
+
+RETRY_STATUS = {408, 409, 429}
+FATAL_STATUS = {401: "check the key in the variable named by --api-key-env (default OPENAI_API_KEY)",
+                403: "check the key's permissions and --base-url",
+                404: "check --model and --base-url (an OpenAI-compatible URL usually ends in /v1)"}
+
+
+class Redactor:
+    """Replaces secrets in any text with '***'."""
+
+    def __init__(self, secrets=()):
+        self.secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text or not self.secrets:
+            return text
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+
+def safe_url(url: str | None) -> str:
+    """A base URL without user:password@ or a query string (either could carry a key)."""
+    if not url:
+        return "https://api.openai.com/v1"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+class OpenAIBackend:
+    """`complete(request)` -> Completion, or raises LLMError. `model` is the default model."""
+
+    name = "openai"
+
+    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+                 timeout: float = 120.0, concurrency: int = 16, default_headers: dict | None = None):
+        if not model:
+            raise ConfigError("no model given", "pass --model NAME (e.g. gpt-4o-mini, or the name your server serves)")
+        self.model = model
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        key = os.environ.get(api_key_env, "") if api_key_env else ""
+        if not key:
+            if self.base_url is None:
+                raise ConfigError(f"no API key: the environment variable {api_key_env} is not set",
+                                  f"export {api_key_env}=..., or use --api-key-env NAME, or --base-url for a "
+                                  "local server that needs no key")
+            key = "not-needed"  # local servers (vLLM, Ollama) accept any key; the client needs one
+        self.redact = Redactor([key])
+        self.timeout = timeout
+        openai = require("openai", feature="LLM generation")
+        http_client = None
+        if concurrency > 100:  # the client's default pool keeps 100 connections alive
+            http_client = openai.DefaultAsyncHttpxClient(
+                limits=_httpx().Limits(max_connections=concurrency + 16, max_keepalive_connections=concurrency))
+        self._openai = openai
+        self._httpx = _httpx()
+        self._client = openai.AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=timeout, max_retries=0,
+                                          default_headers=default_headers, http_client=http_client)
+        del key
+
+    def describe(self) -> str:
+        return f"{self.model} at {safe_url(self.base_url)}"
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        openai = self._openai
+        # params go into the body as they are, so anything a server understands can be sent
+        # (vLLM's top_k, Ollama's options...)
+        body = {"model": request.model or self.model, "messages": request.messages, **request.params}
+        try:
+            response = await self._client.post("/chat/completions", body=body, cast_to=self._httpx.Response)
+            data = response.content
+        except openai.APITimeoutError:
+            raise LLMError(f"timeout: no answer within {self.timeout:g} s", retryable=True) from None
+        except openai.APIConnectionError as exc:
+            cause = exc.__cause__ or exc
+            raise LLMError(f"connection error: {self.redact(str(cause))[:200] or type(cause).__name__}",
+                           retryable=True) from None
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc) from None
+        return self._parse(data)
+
+    def _status_error(self, exc) -> LLMError:
+        status = exc.status_code
+        message = _error_message(exc.body) or exc.response.reason_phrase or ""
+        reason = f"HTTP {status}: {self.redact(message)[:300]}"
+        retryable = status in RETRY_STATUS or status >= 500
+        return LLMError(reason, retryable=retryable, retry_after=parse_retry_after(exc.response.headers),
+                        fatal=status in FATAL_STATUS, status=status)
+
+    def _parse(self, data: bytes) -> Completion:
+        try:
+            body = orjson.loads(data)
+            choice = body["choices"][0]
+            message = choice.get("message") or {}
+            usage = body.get("usage") or {}
+            return Completion(
+                content=self.redact(message.get("content")),
+                finish_reason=choice.get("finish_reason"),
+                usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
+                model=body.get("model") or "",
+            )
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError, ValueError):
+            raise LLMError("malformed response: the body is not a chat completion", retryable=True) from None
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _httpx():
+    """The HTTP library under the openai client: httpx2 for openai >= 3, httpx before."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:  # pragma: no cover - older openai releases
+        import httpx
+
+        return httpx
+
+
+def _error_message(body) -> str:
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            return str(inner.get("message") or "")
+        return str(inner)
+    return str(body or "")

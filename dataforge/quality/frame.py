@@ -1,0 +1,132 @@
+"""A dataset as one polars frame for the report: one row per record, one column per text field.
+
+Rows are read with `read_dataset(require_text=False)`, so an empty output is
+measured (and reported) rather than rejected; rows that cannot become a record
+at all go to the rejects sink and are listed in the report.
+
+A multi-turn conversation becomes one row: its user turns joined as the
+instruction and its assistant turns joined as the output (`turns` keeps the
+count), so lengths, signals and duplicates cover every turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from dataforge.errors import InputError
+from dataforge.io import Reject, RejectSink, read_dataset
+from dataforge.progress import progress_bar
+
+TEXT_FIELDS = {
+    "instruction": ("instruction", "context", "output"),
+    "preference": ("instruction", "context", "chosen", "rejected"),
+}
+ANSWER_FIELDS = {"instruction": ("output",), "preference": ("chosen", "rejected")}
+REJECT_EXAMPLES = 20
+
+
+@dataclass
+class Loaded:
+    frame: pl.DataFrame
+    kind: str  # "instruction" | "preference"
+    shape: str
+    files: list[dict]
+    read: int
+    rejected: int
+    rejects: dict = field(default_factory=dict)
+
+    @property
+    def text_fields(self) -> tuple[str, ...]:
+        return TEXT_FIELDS[self.kind]
+
+    @property
+    def answer_fields(self) -> tuple[str, ...]:
+        return ANSWER_FIELDS[self.kind]
+
+
+def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
+               strict: bool = False) -> Loaded:
+    """Read DATA (any shape read_dataset knows) into a Loaded frame plus its rejects."""
+    sink = RejectSink(rejects_path, strict=strict, keep_examples=REJECT_EXAMPLES)
+    with sink, progress_bar("reading", unit="rows") as bar:
+        ds = read_dataset(data, fmt=fmt, mapping=mapping, rejects=sink, require_text=False,
+                          progress=bar)
+        fields = TEXT_FIELDS[ds.kind]
+        cols: dict[str, list] = {name: [] for name in ("id", "file", "line", *fields, "category",
+                                                     "lang", "system", "turns")}
+        files = {str(f.path): i for i, f in enumerate(ds.files)}
+        _fill(ds, fields, cols, files)
+    if ds.stats.read == 0:
+        raise InputError(f"{_name(data)}: no rows to report on (the input is empty)",
+                         "check that you passed the right file")
+    schema = {name: pl.String for name in cols}
+    schema.update(file=pl.UInt16, line=pl.Int64, turns=pl.UInt16)
+    frame = pl.DataFrame(cols, schema=schema).with_row_index("row")
+    return Loaded(
+        frame=frame, kind=ds.kind, shape=ds.shape,
+        files=[{"path": str(f.path), "type": f.type, "shape": ds.shapes[f]} for f in ds.files],
+        read=ds.stats.read, rejected=sink.count, rejects=_rejects_summary(sink),
+    )
+
+
+def _fill(ds, fields: tuple[str, ...], cols: dict[str, list], files: dict[str, int]) -> None:
+    # Appending to plain lists and building the frame once is the fastest way from records to polars.
+    id_, file_, line_ = cols["id"].append, cols["file"].append, cols["line"].append
+    cat_, lang_, sys_, turns_ = (cols[n].append for n in ("category", "lang", "system", "turns"))
+    text_cols = [(name, cols[name].append) for name in fields]
+    for record in ds:
+        where, line = ds.where
+        file_(files.get(where, 0))
+        line_(line)
+        id_(record.id)
+        lang_(record.lang)
+        if record.kind == "conversation":
+            texts = _conversation_texts(record)
+            turns_(sum(1 for m in record.messages if m["role"] != "system"))
+            cat_("")
+        else:
+            texts = record
+            turns_(2)
+            cat_(getattr(record, "category", ""))
+        sys_(record.meta.get("system", "") if isinstance(record.meta, dict) else "")
+        for name, add in text_cols:
+            add(getattr(texts, name))
+
+
+class _Joined:
+    __slots__ = ("instruction", "context", "output")
+
+    def __init__(self, instruction: str, output: str):
+        self.instruction, self.context, self.output = instruction, "", output
+
+
+def _conversation_texts(record) -> _Joined:
+    users = [m["content"] for m in record.messages if m["role"] == "user"]
+    answers = [m["content"] for m in record.messages if m["role"] == "assistant"]
+    system = next((m["content"] for m in record.messages if m["role"] == "system"), "")
+    if system and isinstance(record.meta, dict):
+        record.meta.setdefault("system", system)
+    return _Joined("\n\n".join(users), "\n\n".join(answers))
+
+
+def _rejects_summary(sink: RejectSink) -> dict:
+    return {
+        "count": sink.count,
+        "by_reason": dict(sink.by_reason.most_common()),
+        "file": str(sink.path) if sink.path and sink.count else None,
+        "examples": [_reject_example(r) for r in sink.examples],
+    }
+
+
+def _reject_example(r: Reject) -> dict:
+    return {"where": r.location(), "file": r.file, "line": r.line, "field": r.field,
+            "reason": r.reason, "id": r.id}
+
+
+def _name(data) -> str:
+    if isinstance(data, (list, tuple)):
+        return ", ".join(str(Path(d)) for d in data)
+    return str(data)

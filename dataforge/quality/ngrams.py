@@ -1,0 +1,98 @@
+"""Words and word n-grams of a text column, as numbers, in chunks.
+
+One pass per field gives what three sections need: the word count of every
+row (lengths), and the hashed word 3-grams of every row (near-duplicate
+MinHash and the repetition ratio). A word is what lies between spaces and
+punctuation, lowercased, so casing, punctuation and spacing never matter.
+Scripts without spaces (Chinese, Japanese, Thai) make few, long "words", so
+their word counts and n-grams are coarse; characters and tokens stay exact.
+
+Hashing stays vectorised: polars hashes every word, numpy combines each
+word with the next n-1 words of the same row, so no Python loop runs per word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import polars as pl
+
+NGRAM = 3
+CHUNK_ROWS = 100_000
+# Odd 64-bit multipliers (from splitmix64) weight each position so "a b c" != "c b a".
+_WEIGHTS = (np.uint64(1), np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9),
+            np.uint64(0x94D049BB133111EB), np.uint64(0xD6E8FEB86659FD93))
+
+
+# Whitespace and punctuation (ASCII and the common Unicode marks) all become spaces. A literal
+# multi-replace is twice as fast as a `[^\w]+` regex, which matters at millions of rows.
+SEPARATORS = list("\n\t\r\f\v\u00a0!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”„‘’‹›–—…·¿¡、。，；：！？（）「」『』【】")
+
+
+def normalized(expr: pl.Expr) -> pl.Expr:
+    """Lowercase, every separator a space (runs of spaces stay: splitting gives empty words)."""
+    return expr.str.to_lowercase().str.replace_many(SEPARATORS, [" "] * len(SEPARATORS))
+
+
+@dataclass
+class Chunk:
+    """Rows [start, start + len(words)) of one field."""
+
+    start: int
+    words: np.ndarray  # uint32 word count per row
+    rows: np.ndarray  # int64 global row index of each n-gram
+    hashes: np.ndarray  # uint64 hash of each n-gram
+    full: np.ndarray  # bool: the n-gram has all n words (short rows give one partial n-gram)
+
+
+def chunks(texts: pl.Series, n: int = NGRAM, chunk_rows: int = CHUNK_ROWS,
+           seed: int = 0) -> Iterator[Chunk]:
+    """Hashed word n-grams of `texts`, `chunk_rows` rows at a time (memory stays flat)."""
+    for start in range(0, len(texts), chunk_rows):
+        part = texts.slice(start, chunk_rows).fill_null("")
+        yield _chunk(part, start, n, seed)
+
+
+def _chunk(part: pl.Series, start: int, n: int, seed: int) -> Chunk:
+    lists = pl.DataFrame({"t": part}).select(normalized(pl.col("t")).str.split(" ").alias("w"))["w"]
+    raw_lens = lists.list.len().to_numpy().astype(np.int64)  # >= 1: "" splits into [""]
+    flat = lists.explode()
+    keep = (flat.str.len_bytes() > 0).to_numpy()
+    hashes = flat.hash(seed=seed).to_numpy()[keep]
+    lens = np.add.reduceat(keep.astype(np.int64), np.cumsum(raw_lens) - raw_lens) if len(raw_lens) else raw_lens
+    rows, grams, full = ngram_hashes(hashes, lens, n)
+    return Chunk(start=start, words=lens.astype(np.uint32), rows=rows + start, hashes=grams, full=full)
+
+
+def ngram_hashes(flat: np.ndarray, lens: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Combine per-word hashes into per-n-gram hashes within each row.
+
+    A row of L >= n words gives L - n + 1 n-grams; a row of 1..n-1 words gives
+    one (partial) n-gram of all its words, so short texts still have a shingle.
+    """
+    lens = lens.astype(np.int64)
+    total = int(lens.sum())
+    if total == 0:
+        return (np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0, bool))
+    starts = np.cumsum(lens) - lens
+    combined = flat.copy()
+    for j in range(1, n):  # n-grams that cross a row end are computed, then never kept
+        combined[:-j] += flat[j:] * _WEIGHTS[j]
+    # Full n-grams start at [start, start + L - n] of each row with L >= n: mark the ranges.
+    long_rows = lens >= n
+    marks = np.zeros(total + 1, np.int32)
+    np.add.at(marks, starts[long_rows], 1)
+    np.add.at(marks, starts[long_rows] + lens[long_rows] - n + 1, -1)
+    valid = np.cumsum(marks[:-1]) > 0
+    row_of = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+    short = np.flatnonzero((lens > 0) & ~long_rows)
+    partial = flat[starts[short]].copy()
+    for j in range(1, n - 1):
+        more = lens[short] > j
+        partial[more] += flat[starts[short][more] + j] * _WEIGHTS[j]
+    rows = np.concatenate([row_of[valid], short])
+    hashes = np.concatenate([combined[valid], partial])
+    full = np.concatenate([np.ones(int(valid.sum()), bool), np.zeros(len(short), bool)])
+    return rows, hashes, full

@@ -1,0 +1,173 @@
+"""`build_report`: read a dataset once, measure everything, return the report as a dict.
+
+    >>> from dataforge.quality import build_report, write_html
+    >>> report = build_report("sample_data/dolly_en.jsonl")            # doctest: +SKIP
+    >>> [f["title"] for f in report["findings"][:3]]                   # doctest: +SKIP
+    >>> write_html(report, "report.html")                              # doctest: +SKIP
+
+The dict is the single source of truth: `--json` writes it as is, and the HTML
+page is drawn only from it, so every number on the page is in the JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+
+import numpy as np
+import polars as pl
+
+from dataforge import __version__
+from dataforge.progress import progress_bar
+from dataforge.quality import duplicates, languages, lengths, preference, readiness, repetition, signals
+from dataforge.quality.findings import Finding, by_rate, plural, rank
+from dataforge.quality.frame import load_frame
+from dataforge.quality.minhash import MinHasher
+from dataforge.quality.ngrams import chunks
+from dataforge.quality.tokens import estimate_expr, load_tokenizer
+
+SCHEMA = 1
+SNIPPET = 700  # characters of each field kept for example rows
+
+
+def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE,
+                 max_length: int = readiness.DEFAULT_MAX_LENGTH, mapping=None, fmt: str | None = None,
+                 strict: bool = False, rejects_path=None, lang_workers: int | None = None) -> dict:
+    """Measure DATA (paths, as read_dataset takes them) and return the report dict."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    counter = load_tokenizer(tokenizer)  # a bad --tokenizer fails before any reading
+    loaded = load_frame(data, mapping=mapping, fmt=fmt, rejects_path=rejects_path, strict=strict)
+    timings["read"] = _lap(clock)
+    frame, fields, answers = loaded.frame, loaded.text_fields, loaded.answer_fields
+    report = {
+        "schema": SCHEMA, "tool": f"dataforge {__version__}",
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "input": {"data": [str(d) for d in (data if isinstance(data, (list, tuple)) else [data])],
+                  "files": loaded.files, "shape": loaded.shape, "kind": loaded.kind, "fields": list(fields)},
+        "settings": {"sample": sample, "max_length": max_length, "tokenizer": str(tokenizer) if tokenizer else None,
+                     "seed": languages.SEED},
+        "rows": {"read": loaded.read, "usable": frame.height, "rejected": loaded.rejected},
+        "rejects": loaded.rejects,
+    }
+    found: list[Finding] = []
+    if loaded.rejected:
+        rej = loaded.rejects
+        top = "; ".join(f"{r} ×{n}" for r, n in list(rej["by_reason"].items())[:3])
+        found.append(Finding("rejected_rows", by_rate(loaded.rejected, loaded.read, high=0.05, medium=0.0),
+                             f"{plural(loaded.rejected)} could not be read", f"{top}. Listed under 'Rejected rows'"
+                             + (f" and in {rej['file']}." if rej["file"] else "."),
+                             loaded.rejected, loaded.rejected / loaded.read, [], "rejects"))
+    if frame.height == 0:
+        found.append(Finding("no_usable_rows", "high", "no usable rows", "every row was rejected; see below.",
+                             loaded.read, 1.0, [], "rejects"))
+        report.update(findings=[f.to_dict() for f in rank(found)], examples={}, timings=timings)
+        return report
+
+    job = languages.LanguageJob(frame, ("instruction", *answers), answers, sample, lang_workers).start()
+    try:
+        frame, (sig, has) = _measure(frame, fields, answers, counter, timings)
+        with progress_bar("analysing", total=6, unit="steps") as bar:
+            t = time.perf_counter()
+            report["lengths"] = lengths.section(frame, fields, counter.note)
+            found += lengths.findings(report["lengths"], frame.height)
+            bar.advance()
+            dup, first = duplicates.exact_section(frame, fields, answers)
+            dup["near"] = duplicates.near_section(frame, sig, has, first, fields)
+            report["duplicates"] = dup
+            found += duplicates.findings(dup, frame.height, loaded.kind)
+            timings["duplicates"] = _lap(t)
+            bar.advance()
+            t = time.perf_counter()
+            sigs, _ = signals.section(frame, fields, answers)
+            sigs["categories"] = signals.categories(frame) if loaded.kind == "instruction" else None
+            report["signals"] = sigs
+            found += signals.findings(sigs, frame.height, loaded.kind)
+            report["repetition"] = repetition.section(frame, answers)
+            found += repetition.findings(report["repetition"], frame.height)
+            timings["signals"] = _lap(t)
+            bar.advance()
+            report["preference"] = preference.section(frame) if loaded.kind == "preference" else None
+            if report["preference"]:
+                found += preference.findings(report["preference"], frame.height)
+            bar.advance()
+            report["readiness"] = readiness.section(frame, max_length, counter.exact)
+            found += readiness.findings(report["readiness"])
+            bar.advance(2)
+        t = time.perf_counter()
+        with progress_bar("languages", total=len(job.texts), unit="texts") as bar:
+            lang, labels = job.finish(bar)
+        report["languages"] = lang
+        report["lengths"]["by_language"] = lengths.by_language(frame, fields, labels, report["lengths"])
+        found += languages.findings(lang, answers)
+        timings["languages_wait"] = _lap(t)
+    finally:
+        job.close()
+    ranked = rank(found)
+    report["findings"] = [f.to_dict() for f in ranked]
+    report["examples"] = examples(frame, fields, report)
+    timings["total"] = _lap(clock)
+    report["timings"] = timings
+    return report
+
+
+def _measure(frame: pl.DataFrame, fields, answers, counter, timings: dict):
+    """Add per-field length, word, repetition and token columns; also return the MinHash signatures."""
+    t = time.perf_counter()
+    frame = lengths.add_char_columns(frame, (*fields, "system"))
+    rows = frame.height
+    hasher = MinHasher(rows)
+    extra = {}
+    with progress_bar("measuring", total=rows * len(fields), unit="texts") as bar:
+        for name in fields:
+            words = np.zeros(rows, np.uint32)
+            rep = np.zeros(rows, np.float32) if name in answers else None
+            for ch in chunks(frame[name]):
+                n = len(ch.words)
+                words[ch.start:ch.start + n] = ch.words
+                hasher.add(ch.rows, ch.hashes)
+                if rep is not None:
+                    rep[ch.start:ch.start + n] = repetition.ratios(ch.rows, ch.hashes, ch.full, ch.start, n)
+                bar.advance(n)
+            extra[f"{name}__words"] = words
+            if rep is not None:
+                extra[f"{name}__repetition"] = rep
+    frame = frame.with_columns([pl.Series(k, v) for k, v in extra.items()])
+    signatures = hasher.signatures()
+    timings["measure"] = _lap(t)
+    t = time.perf_counter()
+    if counter.exact:
+        with progress_bar("tokens", total=rows * (len(fields) + 1), unit="texts") as bar:
+            counted = [pl.Series(f"{f}__tokens", counter.count(frame[f], bar)) for f in (*fields, "system")]
+        frame = frame.with_columns(counted)
+    else:
+        frame = frame.with_columns([estimate_expr(f).alias(f"{f}__tokens") for f in (*fields, "system")])
+    frame = frame.with_columns(readiness.row_tokens_expr(fields))
+    timings["tokens"] = _lap(t)
+    return frame, signatures
+
+
+def examples(frame: pl.DataFrame, fields, report: dict) -> dict:
+    """Snippets of every row a finding or table links to, keyed by id (secrets masked)."""
+    wanted: set[str] = set()
+    for f in report["findings"]:
+        wanted.update(f["examples"])
+    near = report.get("duplicates", {}).get("near") or {}
+    for p in near.get("example_pairs", []):
+        wanted.update((p["a"], p["b"]))
+    if not wanted:
+        return {}
+    rows = frame.filter(pl.col("id").is_in(list(wanted))).select("row", "id", "file", "line", *fields)
+    files = [f["path"] for f in report["input"]["files"]]
+    out = {}
+    for r in rows.iter_rows(named=True):
+        entry = {"row": r["row"], "where": f"{files[r['file']] if r['file'] < len(files) else ''}:{r['line']}"}
+        for name in fields:
+            text = r[name] or ""
+            entry[name] = signals.redact(text[:SNIPPET]) + ("…" if len(text) > SNIPPET else "")
+        out[r["id"]] = entry
+    return out
+
+
+def _lap(start: float) -> float:
+    return round(time.perf_counter() - start, 2)

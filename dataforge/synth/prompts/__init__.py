@@ -1,0 +1,1 @@
+"""Built-in prompt templates (data files); `dataforge synth --prompts DIR` overrides them by name."""

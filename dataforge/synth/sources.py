@@ -1,0 +1,150 @@
+"""Inputs of the generators: instruction datasets and plain documents.
+
+Documents (for backtranslate, qa, completion) come from text files (split
+into paragraphs at blank lines, or per line / per file) or from any
+dataset file with a text column (`--text-field`, default: the first of
+text/content/document/passage/context/output/response). Unreadable rows and
+rows without text go to the rejects file with their line number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from dataforge.errors import InputError
+from dataforge.io import RejectSink, read_dataset, resolve
+from dataforge.io.rawread import iter_raw
+from dataforge.io.rejects import Reject
+from dataforge.records import content_id
+
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+TEXT_FIELDS = ("text", "content", "document", "passage", "context", "output", "response")
+SPLITS = ("paragraph", "line", "file")
+
+
+@dataclass(slots=True)
+class Document:
+    text: str
+    id: str
+    source: str  # file:paragraph or file:line
+
+
+def read_documents(paths, *, rejects: RejectSink, text_field: str | None = None, split: str = "paragraph",
+                   min_words: int = 1) -> Iterator[Document]:
+    """Documents from text files or dataset files, in order; too-short ones are rejected."""
+    if split not in SPLITS:
+        raise InputError(f"unknown --split '{split}'", f"use one of: {', '.join(SPLITS)}")
+    paths = paths if isinstance(paths, (list, tuple)) else [paths]
+    seen: set[str] = set()
+    for path in paths:
+        if str(path).endswith(TEXT_SUFFIXES):
+            pieces = _text_pieces(Path(path), split)
+        else:
+            pieces = _dataset_pieces(path, text_field, rejects)
+        for where, text in pieces:
+            text = text.strip()
+            if len(text.split()) < min_words and len(text) < 4 * min_words:
+                rejects.add(Reject(f"document too short: fewer than {min_words} words", file=where, row=text))
+                continue
+            doc_id = content_id("doc", text)
+            if doc_id in seen:
+                rejects.add(Reject("duplicate document (same text seen before)", file=where, id=doc_id))
+                continue
+            seen.add(doc_id)
+            yield Document(text, doc_id, where)
+
+
+def _text_pieces(path: Path, split: str) -> Iterator[tuple[str, str]]:
+    if not path.exists():
+        raise InputError(f"{path}: no such file", "check the path")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if split == "file":
+        yield f"{path}", text
+    elif split == "line":
+        for i, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                yield f"{path}:{i}", line
+    else:
+        line = 1
+        for block in re.split(r"(\n\s*\n)", text):
+            if block.strip() and not re.fullmatch(r"\n\s*\n", block):
+                yield f"{path}:{line + len(block) - len(block.lstrip(chr(10)))}", " ".join(block.split())
+            line += block.count("\n")
+
+
+def _dataset_pieces(path, text_field: str | None, rejects: RejectSink) -> Iterator[tuple[str, str]]:
+    for df in resolve(path):
+        name = str(df.path)
+        chosen = text_field
+        for line, obj in iter_raw(df):
+            if isinstance(obj, Reject):
+                rejects.add(obj)
+                continue
+            if chosen is None:
+                chosen = next((f for f in TEXT_FIELDS if isinstance(obj.get(f), str)), None)
+                if chosen is None:
+                    raise InputError(f"{name}: no text column found (columns: {', '.join(map(str, obj))})",
+                                     "name it with --text-field COLUMN")
+            value = obj.get(chosen)
+            if not isinstance(value, str) or not value.strip():
+                rejects.add(Reject(f"no text in field '{chosen}'", file=name, line=line, field=chosen, row=obj))
+                continue
+            yield f"{name}:{line}", value
+
+
+@dataclass(slots=True)
+class Prompt:
+    instruction: str
+    context: str
+    id: str
+    source: str = ""
+
+
+PROMPT_FIELDS = ("instruction", "prompt", "question", "query")
+
+
+def read_instructions(paths, *, rejects: RejectSink, mapping=None, fmt: str | None = None) -> Iterator[Prompt]:
+    """Instructions (with context) from any dataset shape, or from a file with just an instruction column.
+
+    Outputs are not needed; preference data gives its prompts. Rows with an
+    empty instruction are rejected.
+    """
+    try:
+        ds = read_dataset(paths, mapping=mapping, fmt=fmt, rejects=rejects, require_text=False)
+    except InputError as exc:
+        if "cannot tell what kind of data" not in exc.message:
+            raise
+        yield from _bare_instructions(paths, rejects, fmt)
+        return
+    for record in ds:
+        instruction = getattr(record, "instruction", None)
+        if instruction is None:  # a multi-turn conversation: its first user turn
+            instruction = next((m["content"] for m in record.messages if m["role"] == "user"), "")
+        if not instruction.strip():
+            rejects.add(Reject("empty instruction", field="instruction", id=record.id, row=record.to_dict()))
+            continue
+        yield Prompt(instruction.strip(), (getattr(record, "context", "") or "").strip(), record.id)
+
+
+def _bare_instructions(paths, rejects: RejectSink, fmt: str | None) -> Iterator[Prompt]:
+    for df in resolve(paths, fmt):
+        name, column = str(df.path), None
+        for line, obj in iter_raw(df):
+            if isinstance(obj, Reject):
+                rejects.add(obj)
+                continue
+            if column is None:
+                column = next((f for f in PROMPT_FIELDS if f in obj), None)
+                if column is None:
+                    raise InputError(f"{name}: no instruction column (columns: {', '.join(map(str, obj))})",
+                                     "name it with --map instruction=COLUMN")
+            value = obj.get(column)
+            if not isinstance(value, str) or not value.strip():
+                rejects.add(Reject("empty instruction", file=name, line=line, field=column, row=obj))
+                continue
+            context = obj.get("context") or obj.get("input") or ""
+            yield Prompt(value.strip(), context.strip() if isinstance(context, str) else "",
+                         content_id("i", value.strip(), context), f"{name}:{line}")

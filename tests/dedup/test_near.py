@@ -1,0 +1,100 @@
+"""Near duplicates through datatrove's MinHash stages, checked against independently computed similarity."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from dedup_helpers import FAST, check_accounting, dolly, ids, jaccard5, make_text, read_jsonl, substitute, write_jsonl
+
+from dataforge.dedup import choose_bands, dedup
+from dataforge.dedup.minhash import ShingleSignature, minhash_config
+
+
+def test_pairs_above_the_threshold_are_removed_and_below_kept(tmp_path):
+    base = [make_text(i) for i in range(8)]
+    one = substitute(base[0], [30])  # one word changed in 60: similarity ~0.84
+    two = substitute(base[1], [15, 45])  # two words changed far apart: ~0.70
+    tail = base[2] + " extra words at the end"  # ~0.93
+    rows = [dolly(f"b{i}", t) for i, t in enumerate(base)] + [
+        dolly("one", one), dolly("two", two), dolly("tail", tail)]
+    out = tmp_path / "out.jsonl"
+    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, near=True, threshold=0.8)
+    kept, rejects = check_accounting(s, out)
+    truth = {"one": jaccard5(base[0], one), "two": jaccard5(base[1], two), "tail": jaccard5(base[2], tail)}
+    assert truth["one"] > 0.8 > truth["two"] and truth["tail"] > 0.8
+    assert set(ids(kept)) == {f"b{i}" for i in range(8)} | {"two"}
+    reasons = {r["id"]: r["reason"] for r in rejects}
+    assert reasons == {"one": f"near duplicate of 'b0' (estimated similarity {truth['one']:.2f})",
+                       "tail": f"near duplicate of 'b2' (estimated similarity {truth['tail']:.2f})"}
+    assert s.near_duplicates == 2 and s.exact_duplicates == 0
+
+
+def test_chained_cluster_keeps_the_far_end_and_clusters_file(tmp_path):
+    a = make_text(100)
+    b = substitute(a, [10], seed=1)
+    c = substitute(b, [48], seed=2)  # similar to b, not to a
+    assert jaccard5(a, b) > 0.8 and jaccard5(b, c) > 0.8 and jaccard5(a, c) < 0.8
+    rows = [dolly("a", a), dolly("b", b), dolly("c", c), dolly("a2", a.upper())]
+    out, clusters = tmp_path / "out.jsonl", tmp_path / "clusters.jsonl"
+    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, clusters=clusters, **FAST)
+    kept, rejects = check_accounting(s, out)
+    # b goes as a's duplicate; c is then compared with the kept row a only, and stays
+    assert ids(kept) == ["a", "c"]
+    (cluster,) = read_jsonl(clusters)
+    assert cluster["kept"] == "a" and cluster["size"] == 3
+    removed = {r["id"]: r for r in cluster["removed"]}
+    assert removed["a2"]["match"] == "exact" and removed["a2"]["similarity"] == 1.0
+    assert removed["b"]["match"] == "near" and removed["b"]["similarity"] == pytest.approx(jaccard5(a, b), abs=1e-3)
+    assert s.clusters == 1
+
+
+def test_keep_longest_across_a_near_cluster(tmp_path):
+    a = make_text(7)
+    longer = a + " with a few more closing words"
+    rows = [dolly("short", a, "x"), dolly("other", make_text(8)), dolly("long", longer, "x")]
+    out = tmp_path / "out.jsonl"
+    dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, near=True, keep="longest", **FAST)
+    assert ids(read_jsonl(out)) == ["other", "long"]
+
+
+def test_chinese_and_thai_use_character_shingles(tmp_path):
+    rng = random.Random(3)
+    hanzi = [chr(c) for c in range(0x4E00, 0x4E00 + 400)]
+    zh = "".join(rng.choice(hanzi) for _ in range(80))
+    zh2 = zh[:40] + "的" + zh[41:]  # one character of 80 changed
+    thai = "".join(rng.choice([chr(c) for c in range(0x0E01, 0x0E2F)]) for _ in range(80))
+    thai2 = thai[:60] + "ก" + thai[61:]
+    rows = [dolly("zh", zh), dolly("zh2", zh2), dolly("th", thai), dolly("th2", thai2),
+            dolly("zh-other", "".join(rng.choice(hanzi) for _ in range(80)))]
+    out = tmp_path / "out.jsonl"
+    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, near=True, **FAST)
+    kept, rejects = check_accounting(s, out)
+    # With words split on spaces each text would be one token and no pair could match.
+    assert ids(kept) == ["zh", "th", "zh-other"]
+    assert {r["id"] for r in rejects} == {"zh2", "th2"}
+
+
+def test_threshold_one_means_identical_shingles(tmp_path):
+    a = make_text(11)
+    rows = [dolly("a", a), dolly("b", substitute(a, [30])), dolly("c", a + " !")]
+    out = tmp_path / "out.jsonl"
+    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, near=True, threshold=1.0, **FAST)
+    assert ids(read_jsonl(out)) == ["a", "b"] and s.near_duplicates == 1  # "!" folds away: same text
+
+
+def test_lsh_candidate_rate_matches_the_banding_math():
+    """Signatures from the datatrove stage collide in a bucket as often as 1-(1-s^r)^b predicts."""
+    bands = choose_bands(0.7, max_hashes=32)
+    step = ShingleSignature("/tmp/unused-dataforge-sigs", minhash_config(5, bands.buckets, bands.hashes_per_bucket))
+    hits, trials, sims = 0, 300, []
+    for i in range(trials):
+        a = make_text(1000 + i, words=44)
+        b = substitute(a, [20, 21], seed=i)  # two adjacent words: 6 of 40 shingles differ
+        sims.append(jaccard5(a, b))
+        sa, sb = (step.get_signature(step.get_shingles(t)) for t in (a, b))
+        hits += any(x == y for x, y in zip(sa, sb))
+    s = float(np.mean(sims))
+    expected = bands.probability(s)
+    assert abs(hits / trials - expected) < 0.08, (hits / trials, expected, s)

@@ -1,0 +1,125 @@
+"""Each built-in backend trains the tiny model on CPU: what changes, what does not, and what is written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from train_helpers import metric_rows, weights
+from transformers import TrainerCallback
+
+from dataforge.train import train
+
+
+class Snapshot(TrainerCallback):
+    """Copies of the trainer's parameters at the start and the end of training, plus the first batch."""
+
+    def __init__(self):
+        self.before, self.after, self.first_batch, self.model = {}, {}, None, None
+
+    @staticmethod
+    def _copy(model):
+        return {n: p.detach().clone() for n, p in model.named_parameters()}
+
+    def on_train_begin(self, args, state, control, model=None, train_dataloader=None, **kw):
+        self.model, self.before = model, self._copy(model)
+        self.first_batch = next(iter(train_dataloader))
+
+    def on_train_end(self, args, state, control, model=None, **kw):
+        self.after = self._copy(model)
+
+    def changed(self, name):
+        return not torch.equal(self.before[name], self.after[name])
+
+
+def _train(backend, model, data, out, *sets, callbacks=None):
+    return train(backend, model, data, out, sets=list(sets), callbacks=callbacks)
+
+
+@pytest.fixture(scope="module")
+def lora_run(tiny_model_dir, sft_data, tmp_path_factory):
+    snap = Snapshot()
+    out = tmp_path_factory.mktemp("lora") / "out"
+    run = _train("lora", tiny_model_dir, sft_data, out, "max_steps=3", "learning_rate=1e-2", "r=4",
+                 "batch_size=4", callbacks=[snap])
+    return run, snap, out
+
+
+def test_full_trains_every_weight_and_memorises(tiny_model_dir, sft_data, tmp_path):
+    out = tmp_path / "full"
+    run = _train("full", tiny_model_dir, sft_data, out, "max_steps=12", "learning_rate=3e-3", "batch_size=8")
+    base, tuned = weights(tiny_model_dir), weights(out)
+    assert set(base) == set(tuned)
+    assert all(not torch.equal(base[k], tuned[k]) for k in base)
+    losses = [r["loss"] for r in metric_rows(out) if "loss" in r]
+    assert len(losses) == 12 and losses[-1] < 0.8 * losses[0]  # it is learning the four answers
+    assert run.kind == "model" and run.global_step == 12
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "README.md", "dataforge_train.json"):
+        assert (out / name).is_file(), name
+    card = (out / "README.md").read_text()
+    assert str(tiny_model_dir) in card and "trained on: 8" in card and "| learning_rate | 0.003 |" in card
+    record = json.loads((out / "dataforge_train.json").read_text())
+    assert record["options"]["max_steps"] == 12 and record["data"]["shape"] == "dolly"
+
+
+def test_freeze_changes_exactly_the_last_layers(tiny_model_dir, sft_data, tmp_path):
+    out = tmp_path / "freeze"
+    run = _train("freeze", tiny_model_dir, sft_data, out, "layers=1", "max_steps=2", "learning_rate=1e-2")
+    base, tuned = weights(tiny_model_dir), weights(out)
+    changed = {k for k in base if not torch.equal(base[k], tuned[k])}
+    last = {k for k in base if k.startswith("model.layers.1.")}
+    head = {"lm_head.weight", "model.norm.weight"}
+    assert changed == last | head
+    assert all(name.startswith(("model.layers.1.", "lm_head", "model.norm")) for name in run.extra["trained_parameters"])
+
+
+def test_lora_trains_adapters_only_with_prompt_masked(lora_run, tiny_model_dir):
+    run, snap, out = lora_run
+    lora = [n for n in snap.before if "lora_" in n]
+    base = [n for n in snap.before if "lora_" not in n]
+    assert lora and base
+    assert all(snap.changed(n) for n in lora if "lora_B" in n)
+    assert not any(snap.changed(n) for n in base)
+    # TRL trained on dataforge's labels: each row starts with masked prompt tokens
+    labels = snap.first_batch["labels"]
+    assert (labels[:, :5] == -100).all() and (labels != -100).any()
+    assert run.kind == "adapter" and (out / "adapter_model.safetensors").is_file()
+    assert json.loads((out / "adapter_config.json").read_text())["r"] == 4
+    assert run.extra["trainable_params"] < run.extra["total_params"] / 2
+
+
+def test_qlora_base_is_4bit_nf4_and_adapters_train(tiny_model_dir, sft_data, tmp_path):
+    import bitsandbytes as bnb
+
+    snap = Snapshot()
+    out = tmp_path / "qlora"
+    run = _train("qlora", tiny_model_dir, sft_data, out, "max_steps=2", "learning_rate=1e-2", "r=4",
+                 "gradient_checkpointing=false", callbacks=[snap])
+    blocks = [m for n, m in snap.model.named_modules() if ".layers." in n and isinstance(m, bnb.nn.Linear4bit)]
+    assert len(blocks) == 2 * 7  # q k v o gate up down in both layers
+    for m in blocks:
+        assert m.weight.quant_state.quant_type == "nf4" and m.weight.dtype == torch.uint8
+        assert m.weight.quant_state.nested  # double quantisation
+    assert not isinstance(snap.model.get_output_embeddings(), bnb.nn.Linear4bit)
+    assert all(snap.changed(n) for n in snap.before if "lora_B" in n)
+    assert run.kind == "adapter" and run.extra["quantization"]["quant_type"] == "nf4"
+
+
+def test_dpo_logs_rewards_and_margins_against_the_disabled_adapter(tiny_model_dir, pref_data, tmp_path):
+    out = tmp_path / "dpo"
+    run = _train("dpo", tiny_model_dir, pref_data, out, "max_steps=2", "batch_size=4", "learning_rate=1e-3")
+    logged = [r for r in metric_rows(out) if "loss" in r]
+    for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
+        assert all(key in r for r in logged), key
+    assert "adapter disabled" in run.extra["reference"]
+    assert run.kind == "adapter" and (out / "adapter_config.json").is_file()
+
+
+def test_reward_model_beats_chance_on_held_out_pairs(tiny_model_dir, pref_data, tmp_path):
+    out = tmp_path / "reward"
+    run = _train("reward", tiny_model_dir, pref_data, out, "max_steps=10", "learning_rate=1e-3", "batch_size=8",
+                 "eval_split=0.25")
+    assert run.counts["eval"] >= 5
+    assert run.metrics["eval_accuracy"] > 0.8  # chance is 0.5
+    assert json.loads((out / "config.json").read_text())["architectures"] == ["LlamaForSequenceClassification"]
