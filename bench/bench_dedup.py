@@ -100,11 +100,11 @@ def build_corpus(cache: Path, want: int) -> list[str]:
             seen.add(key)
             g = grams(text)
             sample = [h for h in g if h % 8 == 0]
-            cands = {index[h] for h in sample if h in index}
+            cands = {c for h in sample for c in index.get(h, ())}
             if any(jaccard(g, sets[c]) >= 0.5 for c in cands):
                 continue
             for h in sample:
-                index.setdefault(h, len(corpus))
+                index.setdefault(h, []).append(len(corpus))
             corpus.append(text)
             sets.append(g)
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -191,6 +191,24 @@ def build_dataset(path: Path, rows: int, corpus: list[str], seed: int = 0, mix=(
             fh.write(json.dumps({"id": rid, "instruction": families[f][1][m], "context": "",
                                  "response": "ok", "category": "bench"}) + "\n")
     return truth
+
+
+def cross_family_pairs(path: Path, truth: dict, at: float = THRESHOLD) -> int:
+    """Sanity check of the ground truth: pairs of rows of different families with similarity >= `at`."""
+    index, sets, fam, found = {}, [], [], 0
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            g = grams(row["instruction"])
+            f = truth["row_family"][row["id"]]
+            sample = [h for h in g if h % 8 == 0]
+            cands = {c for h in sample for c in index.get(h, ()) if fam[c] != f}
+            found += sum(jaccard(g, sets[c]) >= at for c in cands)
+            for h in sample:
+                index.setdefault(h, []).append(len(sets))
+            sets.append(g)
+            fam.append(f)
+    return found
 
 
 def score(truth: dict, removed: set) -> dict:
@@ -368,12 +386,15 @@ def main() -> None:
     data = WORK / f"data_{rows}.jsonl"
     truth_path = WORK / f"truth_{rows}.json"
     if not (data.exists() and truth_path.exists()):
-        truth_path.write_text(json.dumps(build_dataset(data, rows, corpus)))
+        truth = build_dataset(data, rows, corpus)
+        truth["cross_family_pairs"] = cross_family_pairs(data, truth)
+        truth_path.write_text(json.dumps(truth))
     truth = json.loads(truth_path.read_text())
     kinds = [f["kind"] for f in truth["families"]]
     print(f"data: {data} ({rows:,} rows; {len(corpus):,} unique source paragraphs;"
           f" {kinds.count('pos'):,} positive pairs, {kinds.count('neg'):,} negative pairs,"
-          f" {kinds.count('exact'):,} exact families) workers={args.workers}")
+          f" {kinds.count('exact'):,} exact families; {truth['cross_family_pairs']} pairs of rows in different"
+          f" families with similarity >= {THRESHOLD}) workers={args.workers}")
     report = {"rows": rows, "workers": args.workers, "tools": {}}
     for tool in args.tools.split(","):
         res = measured(tool, data, WORK / f"run_{tool}_{rows}", args.workers)

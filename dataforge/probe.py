@@ -230,7 +230,8 @@ def _finish(out, runs, scores, base_scores, metric, wanted, eval_data_out, eval_
         from dataforge.eval.report import section
 
         body += section(eval_data_out)
-    write(out / "probe.html", page(eval_data_out or {}, title="dataforge probe", body=body))
+    write(out / "probe.html", page(eval_data_out or {}, title="dataforge probe", body=body,
+                                   subtitle=f"{backend} on {data_path_text(runs)} · eval {eval_data}"))
     write(out / "probe.json", json.dumps(data, indent=2, ensure_ascii=False))
     return ProbeResult(data, out)
 
@@ -262,20 +263,31 @@ def probe_section(data: dict) -> str:
     """The probe as an HTML fragment: the verdict, one chart per metric, the runs table."""
     import html
 
-    parts = ['<section class="df-eval"><h2>Data-quantity probe</h2>',
-             f"<p><b>{html.escape(data['verdict'])}</b></p>",
-             f'<p class="muted">backend {html.escape(data["backend"])} on nested subsets of {data["rows"]:,} rows; '
-             f'gain per doubling = least-squares slope of the metric against log2(examples).</p>']
+    from dataforge.eval.report import figure_html
+
+    parts = ['<section id="probe"><h2>Data-quantity probe</h2>',
+             f'<p class="verdict">{html.escape(data["verdict"])}</p>',
+             f'<p class="note">backend {html.escape(data["backend"])} trained on nested subsets of {data["rows"]:,} '
+             "rows (same seed); gain per doubling = least-squares slope of the metric against log2(examples).</p>"]
     for name in data["fits"]:
-        parts.append(probe_figure(data, name).to_html(full_html=False, include_plotlyjs=False))
+        parts.append(figure_html(probe_figure(data, name), f"fig-probe-{name}"))
     keys = [(TARGETS[m][0], TARGETS[m][1]) for m in data["fits"]]
-    head = "".join(f"<th>{html.escape(lbl)}</th>" for _, lbl in keys)
-    parts.append(f"<table><tr><th>examples</th><th>fraction</th>{head}<th>run</th></tr>")
+    head = "".join(f'<th class="n">{html.escape(lbl)}</th>' for _, lbl in keys)
+    parts.append(f'<table><thead><tr><th>examples</th><th class="n">fraction</th>{head}<th>run</th></tr></thead>'
+                 "<tbody>")
+    if data.get("base_scores"):
+        vals = "".join(f'<td class="n">{_num(data["base_scores"].get(k))}</td>' for k, _ in keys)
+        parts.append(f'<tr><td>0 (base model)</td><td class="n">–</td>{vals}<td></td></tr>')
     for r in data["runs"]:
-        vals = "".join(f"<td>{_num(r['scores'].get(k))}</td>" for k, _ in keys)
-        parts.append(f"<tr><td>{r['n']:,}</td><td>{r['fraction']:g}</td>{vals}<td>{html.escape(r['run'])}</td></tr>")
-    parts.append("</table></section>")
+        vals = "".join(f'<td class="n">{_num(r["scores"].get(k))}</td>' for k, _ in keys)
+        parts.append(f'<tr><td>{r["n"]:,}</td><td class="n">{r["fraction"]:g}</td>{vals}'
+                     f'<td>{html.escape(r["run"])}</td></tr>')
+    parts.append("</tbody></table></section>")
     return "\n".join(parts)
+
+
+def data_path_text(runs: list[dict]) -> str:
+    return f"{runs[-1]['n']:,} examples in {len(runs)} nested subsets"
 
 
 def _num(value) -> str:

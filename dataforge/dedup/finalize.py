@@ -7,6 +7,7 @@ folder (never the inputs again) and ends by writing `summary.json` there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from dataforge.dedup.keys import KeepRule
 from dataforge.dedup.minhash import hash_func, read_clusters
 from dataforge.dedup.prepare import Prepared
 from dataforge.dedup.resolve import CONTAMINATED, EXACT, NEAR, clusters_rows, load_shingles, resolve
-from dataforge.io import RejectSink, atomic_path, open_writer, rejects_path_for
+from dataforge.io import RejectSink, atomic_path, open_writer, output_type, rejects_path_for
 from dataforge.io.rejects import Reject
 from dataforge.progress import progress_bar
 
@@ -50,6 +51,18 @@ def reason(dec, prep: Prepared, row: int) -> str:
     return f"near duplicate of '{other}' (estimated similarity {dec.similarity[row]:.2f})"
 
 
+@contextlib.contextmanager
+def _output(out: str):
+    """A function taking one rows.jsonl line; plain JSONL output gets the bytes as they are."""
+    if output_type(out) == "jsonl" and out.lower().endswith((".jsonl", ".ndjson")):
+        # rows.jsonl lines are already what the JSONL writer would write: copy, don't re-encode
+        with atomic_path(out) as tmp, open(tmp, "wb", buffering=1 << 20) as fh:
+            yield fh.write
+        return
+    with open_writer(out) as writer:
+        yield lambda line: writer.write(orjson.loads(line))
+
+
 def finalize(cfg: FinalizeConfig) -> dict:
     work = Path(cfg.work)
     prep = Prepared.load(work)
@@ -69,18 +82,18 @@ def finalize(cfg: FinalizeConfig) -> dict:
                 for line in fh:
                     sink.add(Reject(**orjson.loads(line)))
         read_rejects = sink.count
-        with open_writer(cfg.out) as writer, open(work / "rows.jsonl", "rb") as rows, \
+        status = dec.status
+        with _output(cfg.out) as write, open(work / "rows.jsonl", "rb") as rows, \
                 progress_bar("dedup: write", total=prep.rows, unit="rows") as bar:
-            status = dec.status
             for gid, line in enumerate(rows):
-                row = orjson.loads(line)
                 if status[gid] == 0:
-                    writer.write(row)
+                    write(line)
                 else:
                     file, lineno = prep.where(gid)
-                    sink.add(Reject(reason(dec, prep, gid), file=file, line=lineno, id=prep.ids[gid], row=row))
+                    sink.add(Reject(reason(dec, prep, gid), file=file, line=lineno, id=prep.ids[gid],
+                                    row=orjson.loads(line)))
                 bar.advance(1)
-        written = writer.count
+        written = int(np.count_nonzero(status == 0))
     clusters_written = 0
     if cfg.clusters_path:
         with atomic_path(cfg.clusters_path) as tmp, open(tmp, "wb") as fh:

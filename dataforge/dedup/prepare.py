@@ -34,7 +34,7 @@ from dataforge.records import ConversationRecord, PreferenceRecord, prompt_text
 # The input's shape -> the `to_shape` target that writes rows back the same way.
 SAME_SHAPE = {"dolly": "dolly", "alpaca": "alpaca", "openai": "openai", "sharegpt": "sharegpt",
               "instruction": "instruction", "preference": "preference"}
-_DUMP = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_DUMP = orjson.OPT_SERIALIZE_NUMPY  # the options of dataforge's JSONL writer: lines can be copied as they are
 
 
 @dataclass

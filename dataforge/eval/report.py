@@ -20,15 +20,27 @@ METRICS = [
     ("judge_win_rate", "judge win rate vs base", True, "{:.3f}"),
 ]
 PALETTE = ["#6f7a86", "#3b6fd8", "#e4892b", "#3aa67a", "#c8465b", "#8a63c9", "#8c6d4f", "#d46fb3"]
+# The same look as the quality report (`dataforge report`), whose page the section can also sit in.
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#222;margin:24px;max-width:1200px}
-section.df-eval table{border-collapse:collapse;margin:8px 0 18px;font-size:13px}
-section.df-eval th,section.df-eval td{border-bottom:1px solid #e3e6ea;padding:4px 10px;text-align:right;
-vertical-align:top}
-section.df-eval th:first-child,section.df-eval td:first-child{text-align:left}
-section.df-eval td.text{text-align:left;white-space:pre-wrap;max-width:320px;font-size:12px}
-section.df-eval .better{color:#2a8a5f}section.df-eval .worse{color:#c8465b}
-section.df-eval .muted{color:#6f7a86;font-size:12px}
+:root{--ink:#1f2430;--muted:#667085;--line:#e4e7ec;--bg:#f5f6f8;--card:#fff;--accent:#3b6fd8}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
+header{background:#1f2a44;color:#fff;padding:22px 32px 18px}
+header h1{margin:0 0 4px;font-size:22px;font-weight:600}
+header .sub{color:#c5cde0;font-size:13px}
+main{max-width:1280px;margin:0 auto;padding:22px 32px 60px}
+section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 22px;margin:0 0 20px}
+h2{font-size:17px;margin:0 0 12px}
+h3{font-size:14px;margin:18px 0 8px;color:#344054}
+table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:13px}
+th,td{text-align:left;padding:5px 10px;border-bottom:1px solid var(--line);vertical-align:top}
+thead th{color:var(--muted);font-weight:600;font-size:12px;background:#fafbfc}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.text{white-space:pre-wrap;word-break:break-word;font:12.5px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;
+max-width:340px}
+.note{color:var(--muted);font-size:12.5px;margin:4px 0 10px}
+.verdict{font-size:15px;font-weight:600;margin:0 0 10px}
+.better{background:#e8f6ee}.worse{background:#fdecee}
 """
 
 
@@ -92,11 +104,26 @@ def terminal_tables(data: dict) -> list:
     return tables
 
 
-def _table_html(head: list[str], rows: list[list[tuple[str, str]]]) -> str:
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+def _table_html(head: list[str], rows: list[list[tuple[str, str]]], text_cols: int = 1) -> str:
+    """A table whose first `text_cols` columns are labels and the rest right-aligned numbers."""
+    def cls(i: int, extra: str) -> str:
+        return " ".join(c for c in ("n" if i >= text_cols else "", extra) if c)
+
+    out = ["<table><thead><tr>" + "".join(f'<th class="{cls(i, "")}">{html.escape(h)}</th>'
+                                          for i, h in enumerate(head)) + "</tr></thead><tbody>"]
     for row in rows:
-        out.append("<tr>" + "".join(f'<td class="{c}">{html.escape(t)}</td>' for t, c in row) + "</tr>")
-    return "".join(out) + "</table>"
+        out.append("<tr>" + "".join(f'<td class="{cls(i, c)}">{html.escape(t)}</td>' for i, (t, c) in enumerate(row))
+                   + "</tr>")
+    return "".join(out) + "</tbody></table>"
+
+
+def figure_html(fig, div_id: str) -> str:
+    """A figure as a div (plotly.js must be on the page), drawn at its own height."""
+    import plotly.io as pio
+
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True},
+                       default_height=f"{fig.layout.height or 320}px")
 
 
 def figure(data: dict):
@@ -120,8 +147,8 @@ def figure(data: dict):
 def section(data: dict, examples: list[dict] = ()) -> str:
     """The evaluation as an HTML fragment (plotly.js must already be on the page)."""
     names = [v["name"] for v in data["variants"]]
-    parts = ['<section class="df-eval"><h2>Evaluation</h2>',
-             f'<p class="muted">{html.escape(data["model"])} · {data["rows"]["scored"]:,} rows scored from '
+    parts = ['<section id="eval"><h2>Evaluation</h2>',
+             f'<p class="note">{html.escape(data["model"])} · {data["rows"]["scored"]:,} rows scored from '
              f'{html.escape(", ".join(data["data"]))} · greedy, max {data["settings"]["max_new_tokens"]} new tokens'
              f' · {html.escape(data["generated"])}</p>']
     rows = [[(label, "")] + line for label, line in cells(data, lambda v: v["scores"])]
@@ -133,33 +160,38 @@ def section(data: dict, examples: list[dict] = ()) -> str:
         for lang, count in langs.items():
             for label, line in cells(data, lambda v, lang=lang: v.get("by_lang", {}).get(lang, {})):
                 lang_rows.append([(f"{lang} ({count})", ""), (label, "")] + line)
-        parts.append(_table_html(["language", "metric", *names], lang_rows))
+        parts.append(_table_html(["language", "metric", *names], lang_rows, text_cols=2))
     for v in data["variants"]:
         j = v.get("judge")
         if j:
-            parts.append(f'<p class="muted">judge {html.escape(j["judge_model"])} on {html.escape(v["name"])}: '
+            parts.append(f'<p class="note">judge {html.escape(j["judge_model"])} on {html.escape(v["name"])}: '
                          f'{j["wins"]} wins, {j["ties"]} ties ({j["identical"]} identical), {j["losses"]} losses, '
                          f'{j["inconsistent"]} flipped with the order, {j["failed"]} failed; the judge chose '
                          f'position A {fmt(j["position_a_share"], "{:.0%}")} of the time.</p>')
     fig = figure(data)
     if fig is not None:
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=False))
+        parts.append(figure_html(fig, "fig-eval-scores"))
     if examples:
         parts.append("<h3>Examples</h3>")
         head = ["id", "lang", "question", "reference", *names]
         ex_rows = [[(e["id"], ""), (e["lang"], ""), (e["question"][:600], "text"), (e["reference"][:600], "text")]
                    + [(e["answers"].get(n, "")[:600], "text") for n in names] for e in examples]
-        parts.append(_table_html(head, ex_rows))
+        parts.append(_table_html(head, ex_rows, text_cols=len(head)))
     if data.get("notes"):
-        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in data["notes"]) + "</ul>")
+        parts.append('<ul class="note">' + "".join(f"<li>{html.escape(n)}</li>" for n in data["notes"]) + "</ul>")
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def page(data: dict, examples: list[dict] = (), title: str = "dataforge eval", body: str | None = None) -> str:
-    """A self-contained HTML file (plotly.js inline) around `body` (default: the eval section)."""
+def page(data: dict, examples: list[dict] = (), title: str = "dataforge eval", body: str | None = None,
+         subtitle: str = "") -> str:
+    """A self-contained HTML file (plotly.js inline, no requests) around `body` (default: the eval section)."""
     from plotly.offline import get_plotlyjs
 
-    body = section(data, examples) if body is None else body
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style><script>{get_plotlyjs()}</script></head><body>{body}</body></html>")
+    if body is None:
+        body = section(data, examples)
+        subtitle = subtitle or f"{data['model']} · {', '.join(data['data'])}"
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{CSS}</style><script>{get_plotlyjs()}</script></head><body>"
+            f"<header><h1>{html.escape(title)}</h1><div class='sub'>{html.escape(subtitle)}</div></header>"
+            f"<main>{body}</main></body></html>")

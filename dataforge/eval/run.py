@@ -23,8 +23,18 @@ from pathlib import Path
 
 from dataforge.errors import ConfigError
 from dataforge.eval import metrics as M
-from dataforge.eval.models import (Adapter, AdapterSet, check_model_dir, device_and_dtype, inspect_adapter,
-                                   load_causal_lm, model_shapes, read_json, train_record, unique_names)
+from dataforge.eval.models import (
+    Adapter,
+    AdapterSet,
+    check_model_dir,
+    device_and_dtype,
+    inspect_adapter,
+    load_causal_lm,
+    model_shapes,
+    read_json,
+    train_record,
+    unique_names,
+)
 
 SCHEMA = 1
 METRICS = ("loss", "rouge", "exact", "chrf", "lang", "judge")

@@ -12,7 +12,6 @@ is trained on, length). Nothing is silently truncated or dropped.
 from __future__ import annotations
 
 import collections
-import itertools
 import os
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from dataforge.errors import ConfigError, InputError
 from dataforge.formatting.api import get_formatter
 from dataforge.formatting.core import load_tokenizer
 from dataforge.formatting.openai_check import OpenAIReport, TokenCounter, example_errors, finish_report
-from dataforge.formatting.styles import TRUNCATABLE, apply_truncation, build_rows, check_style
+from dataforge.formatting.styles import TRUNCATABLE, apply_truncation, build_rows, check_style, text_rows
 from dataforge.formatting.tokens import Tokenized, tokenize_batch, tokenizer_facts
 from dataforge.io import RejectSink, open_writer, read_dataset, rejects_path_for
 from dataforge.io.rejects import Reject
@@ -181,8 +180,16 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
 
 def _format_batch(batch, ds, formatter, facts, style, to, conversational, max_length, truncate, token_ids,
                   rejects, summary, preview) -> list[dict]:
-    built: list[tuple[dict, list]] = []
     records = [record for record, _where in batch]
+    if facts is None and len(summary.previews) >= preview and style in TRUNCATABLE:
+        rows = []  # the hot path: nothing to tokenize or preview, just render and write
+        for (record, where), result in zip(batch, text_rows(formatter, records, style)):
+            if type(result) is dict:
+                rows.append(result)
+            else:
+                _reject(rejects, result, record, where)
+        return rows
+    built: list[tuple[dict, list]] = []
     results = build_rows(formatter, records, style, to=to, conversational=conversational,
                          need_text=facts is not None or len(summary.previews) < preview)
     for (record, where), result in zip(batch, results):
@@ -230,12 +237,16 @@ def _reject(rejects: RejectSink, exc: RowError, record, where) -> None:
 
 
 def _batches(ds, size: int):
-    it = ((record, getattr(ds, "where", ("", 0))) for record in ds)
-    while True:
-        chunk = list(itertools.islice(it, size))
-        if not chunk:
-            return
-        yield chunk
+    """Lists of (record, (file, line)); the place is kept for the rejects file."""
+    batch, no_place = [], ("", 0)
+    has_place = hasattr(ds, "where")
+    for record in ds:
+        batch.append((record, ds.where if has_place else no_place))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _check_options(out, has_tokenizer, max_length, truncate, token_ids, preview, preview_html, to, epochs, price):

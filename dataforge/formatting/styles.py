@@ -80,6 +80,15 @@ def build_row(fmt: Formatter, record, style: str, *, to: str | None = None, conv
     return {"id": record.id, "prompt": p, "chosen": ch, "rejected": rj}, [(p, ch, "chosen"), (p, rj, "rejected")]
 
 
+def text_rows(fmt: Formatter, records: list, style: str) -> list:
+    """Rows of the text / prompt-completion styles, or the RowError of each bad record."""
+    pairs = fmt.pairs(records)
+    if style == "text":
+        return [{"id": r.id, "text": p[0] + p[1]} if type(p) is tuple else p for r, p in zip(records, pairs)]
+    return [{"id": r.id, "prompt": p[0], "completion": p[1]} if type(p) is tuple else p
+            for r, p in zip(records, pairs)]
+
+
 def build_rows(fmt: Formatter | None, records: list, style: str, *, to: str | None = None,
                conversational: bool = False, need_text: bool = False) -> list:
     """build_row() for a batch: [(row, pairs) or RowError]; text styles render the batch at once."""

@@ -20,29 +20,34 @@ def _get(report: dict, path: str):
     return node
 
 
-def _metric_specs(a: dict, b: dict) -> list[tuple[str, str, str | None, str]]:
-    """(label, path into the report, which direction is better, format)."""
-    specs = [("rows read", "rows.read", None, "int"), ("usable rows", "rows.usable", None, "int"),
-             ("rejected rows", "rows.rejected", "lower", "int"),
-             ("exact duplicates (share)", "duplicates.exact.share", "lower", "pct"),
-             ("repeated prompts (share)", "duplicates.prompts.share", "lower", "pct"),
-             ("near-duplicates, est. (share)", "duplicates.near.share", "lower", "pct"),
-             ("tokens per epoch", "readiness.tokens_per_epoch", None, "int"),
-             ("rows over max length (share)", "readiness.over_share", "lower", "pct")]
+def _metric_specs(a: dict, b: dict) -> list[tuple[str, str, str | None, str | None, str]]:
+    """(label, path of the value, path of its row count or None, which direction is better, format)."""
+    specs = [("rows read", "rows.read", None, None, "int"), ("usable rows", "rows.usable", None, None, "int"),
+             ("rejected rows", "rows.rejected", None, "lower", "int"),
+             ("exact duplicates (share)", "duplicates.exact.share", "duplicates.exact.removable", "lower", "pct"),
+             ("repeated prompts (share)", "duplicates.prompts.share", "duplicates.prompts.removable", "lower", "pct"),
+             ("near-duplicates, est. (share)", "duplicates.near.share", "duplicates.near.removable", "lower", "pct"),
+             ("tokens per epoch", "readiness.tokens_per_epoch", None, None, "int"),
+             ("rows over max length (share)", "readiness.over_share", "readiness.over_max_length", "lower", "pct")]
     fields = list(_get(a, "lengths.fields") or {})
     fields += [f for f in (_get(b, "lengths.fields") or {}) if f not in fields]
     for f in fields:
-        specs += [(f"{f}: filled (share)", f"lengths.fields.{f}.filled_share", "higher", "pct"),
-                  (f"{f}: median chars", f"lengths.fields.{f}.chars.p50", None, "num"),
-                  (f"{f}: p99 chars", f"lengths.fields.{f}.chars.p99", None, "num"),
-                  (f"{f}: median tokens", f"lengths.fields.{f}.tokens.p50", None, "num")]
+        base = f"lengths.fields.{f}"
+        specs += [(f"{f}: empty or blank (share)", f"{base}.blank_share", f"{base}.blank",
+                   None if f == "context" else "lower", "pct"),
+                  (f"{f}: median chars", f"{base}.chars.p50", None, None, "num"),
+                  (f"{f}: p99 chars", f"{base}.chars.p99", None, None, "num"),
+                  (f"{f}: median tokens", f"{base}.tokens.p50", None, None, "num")]
     for name in (_get(a, "signals.signals") or _get(b, "signals.signals") or {}):
         title = (_get(a, f"signals.signals.{name}.title") or _get(b, f"signals.signals.{name}.title"))
-        specs.append((f"{title} (share)", f"signals.signals.{name}.share", "lower", "pct"))
+        base = f"signals.signals.{name}"
+        specs.append((f"{title} (share)", f"{base}.share", f"{base}.rows", "lower", "pct"))
     for f in (_get(a, "repetition.fields") or {}):
-        specs.append((f"repetitive {f} (share)", f"repetition.fields.{f}.share", "lower", "pct"))
+        base = f"repetition.fields.{f}"
+        specs.append((f"repetitive {f} (share)", f"{base}.share", f"{base}.rows", "lower", "pct"))
     for f in (_get(a, "languages.mismatch") or {}):
-        specs.append((f"instruction/{f} language mismatch", f"languages.mismatch.{f}.share", "lower", "pct"))
+        base = f"languages.mismatch.{f}"
+        specs.append((f"instruction/{f} language mismatch", f"{base}.share", f"{base}.count", "lower", "pct"))
     lang_fields = list(_get(a, "languages.fields") or _get(b, "languages.fields") or {})
     if lang_fields:
         answer = lang_fields[-1]  # output (or rejected): the texts a model learns to write
@@ -51,13 +56,32 @@ def _metric_specs(a: dict, b: dict) -> list[tuple[str, str, str | None, str]]:
             shares = _get(rep, f"languages.fields.{answer}.shares") or {}
             langs += [k for k in list(shares)[:6] if k not in langs]
         for lang in langs[:8]:
-            specs.append((f"{answer} in '{lang}' (share)", f"languages.fields.{answer}.shares.{lang}.share", None, "pct"))
+            specs.append((f"{answer} in '{lang}' (share)", f"languages.fields.{answer}.shares.{lang}.share", None,
+                          None, "pct"))
     if a.get("preference") or b.get("preference"):
-        specs += [("chosen identical to rejected", "preference.identical.share", "lower", "pct"),
-                  ("chosen nearly identical", "preference.near_identical.share", "lower", "pct"),
-                  ("chosen longer than rejected", "preference.length_bias.share_chosen_longer", None, "pct"),
-                  ("contradictory pairs", "preference.contradictory.share", "lower", "pct")]
+        specs += [("chosen identical to rejected", "preference.identical.share", "preference.identical.count",
+                   "lower", "pct"),
+                  ("chosen nearly identical", "preference.near_identical.share", "preference.near_identical.count",
+                   "lower", "pct"),
+                  ("chosen longer than rejected", "preference.length_bias.share_chosen_longer", None, None, "pct"),
+                  ("contradictory pairs", "preference.contradictory.share", "preference.contradictory.pairs",
+                   "lower", "pct")]
     return specs
+
+
+def _status(va, vb, ca, cb, better: str | None) -> str:
+    """better/worse only when the share and the row count move the same way: removing clean rows
+    raises the share of a problem without adding a single problem row, which is no change for the worse."""
+    if va is None or vb is None or va == vb:
+        return "same"
+    if better is None:
+        return "changed"
+    improved = (vb < va) == (better == "lower")
+    if ca is not None and cb is not None and ca != cb and ((cb < ca) == (better == "lower")) != improved:
+        return "changed"
+    if ca is not None and cb is not None and ca == cb:
+        return "changed"
+    return "better" if improved else "worse"
 
 
 def _fmt(value, kind: str) -> str:
@@ -77,18 +101,17 @@ def compare_reports(a: dict, b: dict, labels: tuple[str, str] | None = None) -> 
         if labels[0] == labels[1]:
             labels = (labels[0] + " (1)", labels[1] + " (2)")
     metrics = []
-    for label, path, better, kind in _metric_specs(a, b):
+    for label, path, count_path, better, kind in _metric_specs(a, b):
         va, vb = _get(a, path), _get(b, path)
         if va is None and vb is None:
             continue
-        status = "same"
-        if va is not None and vb is not None and va != vb:
-            status = "changed" if better is None else (
-                "better" if (vb < va) == (better == "lower") else "worse")
+        ca, cb = (_get(a, count_path), _get(b, count_path)) if count_path else (None, None)
+        status = _status(va, vb, ca, cb, better)
         delta = (vb - va) if va is not None and vb is not None else None
         delta_text = "–" if delta is None else (f"{delta:+.1%}" if kind == "pct" else
                                                  f"{delta:+,.0f}" if float(delta).is_integer() else f"{delta:+,.2f}")
-        metrics.append({"label": label, "path": path, "a": va, "b": vb, "delta": delta, "better": better,
+        metrics.append({"label": label, "path": path, "a": va, "b": vb, "a_rows": ca, "b_rows": cb,
+                        "delta": delta, "better": better,
                         "status": status, "a_text": _fmt(va, kind), "b_text": _fmt(vb, kind),
                         "delta_text": delta_text})
     codes_a = {f["code"]: f["title"] for f in a.get("findings", []) if f["severity"] != "info"}

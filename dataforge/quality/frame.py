@@ -26,6 +26,7 @@ TEXT_FIELDS = {
 }
 ANSWER_FIELDS = {"instruction": ("output",), "preference": ("chosen", "rejected")}
 REJECT_EXAMPLES = 20
+OFFER_ROWS = 20_000  # rows handed to `on_rows` at a time while reading
 
 
 @dataclass
@@ -47,18 +48,51 @@ class Loaded:
         return ANSWER_FIELDS[self.kind]
 
 
+def estimate_rows(ds) -> int | None:
+    """About how many rows DATA holds, without reading it; None when that cannot be cheap.
+
+    Parquet says exactly; uncompressed JSONL/CSV is estimated from the file size and
+    the mean line length of its first megabyte (exact for smaller files).
+    """
+    total = 0
+    for f in ds.files:
+        if f.type == "parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                total += pq.ParquetFile(f.path).metadata.num_rows
+            except Exception:  # unreadable: the reader will say so
+                return None
+        elif f.type in ("jsonl", "csv") and f.compression is None:
+            size = f.path.stat().st_size
+            with open(f.path, "rb") as fh:
+                head = fh.read(1 << 20)
+            lines = head.count(b"\n") + (not head.endswith(b"\n") and bool(head))
+            if not lines:
+                continue
+            total += lines if len(head) >= size else int(size / (len(head) / lines))
+        else:
+            return None
+    return total
+
+
 def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
-               strict: bool = False) -> Loaded:
-    """Read DATA (any shape read_dataset knows) into a Loaded frame plus its rejects."""
+               strict: bool = False, on_open=None) -> Loaded:
+    """Read DATA (any shape read_dataset knows) into a Loaded frame plus its rejects.
+
+    `on_open(dataset)` is called before reading starts and may return a callback
+    `on_rows(start, {field: [texts]})`, called every few thousand rows as they are read.
+    """
     sink = RejectSink(rejects_path, strict=strict, keep_examples=REJECT_EXAMPLES)
     with sink, progress_bar("reading", unit="rows") as bar:
         ds = read_dataset(data, fmt=fmt, mapping=mapping, rejects=sink, require_text=False,
                           progress=bar)
+        on_rows = on_open(ds) if on_open else None
         fields = TEXT_FIELDS[ds.kind]
         cols: dict[str, list] = {name: [] for name in ("id", "file", "line", *fields, "category",
                                                      "lang", "system", "turns")}
         files = {str(f.path): i for i, f in enumerate(ds.files)}
-        _fill(ds, fields, cols, files)
+        _fill(ds, fields, cols, files, on_rows)
     if ds.stats.read == 0:
         raise InputError(f"{_name(data)}: no rows to report on (the input is empty)",
                          "check that you passed the right file")
@@ -72,7 +106,7 @@ def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
     )
 
 
-def _fill(ds, fields: tuple[str, ...], cols: dict[str, list], files: dict[str, int]) -> None:
+def _fill(ds, fields: tuple[str, ...], cols: dict[str, list], files: dict[str, int], on_rows=None) -> None:
     # Appending to plain lists and building the frame once is the fastest way from records to polars.
     id_, file_, line_ = cols["id"].append, cols["file"].append, cols["line"].append
     cat_, lang_, sys_, turns_ = (cols[n].append for n in ("category", "lang", "system", "turns"))
@@ -94,6 +128,13 @@ def _fill(ds, fields: tuple[str, ...], cols: dict[str, list], files: dict[str, i
         sys_(record.meta.get("system", "") if isinstance(record.meta, dict) else "")
         for name, add in text_cols:
             add(getattr(texts, name))
+        if on_rows is not None and len(cols["id"]) % OFFER_ROWS == 0:
+            start = len(cols["id"]) - OFFER_ROWS
+            on_rows(start, {name: cols[name][start:] for name in fields})
+    done = len(cols["id"])
+    if on_rows is not None and done % OFFER_ROWS:
+        start = done - done % OFFER_ROWS
+        on_rows(start, {name: cols[name][start:] for name in fields})
 
 
 class _Joined:

@@ -1,165 +1,123 @@
-"""Languages per field with langdetect: on every row, or on a seeded sample with intervals.
+"""Languages per field with langdetect: on every row, or on a seeded random sample with intervals.
 
 langdetect is far slower than everything else in the report (a few hundred
-texts a second per core), so the report decides up front and says what it did:
+texts per CPU-second), so the report decides up front and says what it did:
 
 - at most `sample` rows are checked (default 2,000). A dataset that size or
   smaller is checked whole and its shares are exact; a larger one is checked
-  on a random sample drawn with a fixed seed, and every share carries a 95%
-  Wilson interval (with the finite-population correction);
-- each text is cut to its first 300 characters (enough for langdetect to be
-  sure; it makes long texts as cheap as short ones);
-- texts under 20 characters are not detected ("too short": langdetect guesses
-  wildly on them);
-- detection runs in worker processes, in the background, while the rest of
-  the report is computed, when there are enough texts to pay for starting them.
-
-langdetect is seeded (`DetectorFactory.seed = 0`), so the same text always
-gets the same answer, in any process.
+  on a uniform random sample of exactly `sample` rows (seeded), and every share
+  carries a 95% Wilson interval (with the finite-population correction);
+- code, numbers and punctuation are removed, each text is cut to 300
+  characters (long texts cost no more than short ones), and texts left with
+  under 25 characters are "too short" (langdetect guesses wildly on them);
+- detection runs in a background worker process while the data is still
+  being read, when the row count can be estimated up front (see `frame.py`):
+  rows are drawn as they stream past with probability sample / estimate,
+  then the draw is trimmed or topped up to exactly `sample` rows once the true
+  count is known, which keeps it a uniform random sample.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import subprocess
-import sys
-import threading
 import time
 
 import numpy as np
 import polars as pl
 
 from dataforge.quality.findings import Finding
+from dataforge.quality.langpool import MIN_CHARS, NOT_LANGS, SEED, TRUNCATE, DetectorPool
 from dataforge.quality.stats import share, wilson
 
 DEFAULT_SAMPLE = 2000
-SEED = 0
-MIN_CHARS = 25
-TRUNCATE = 300
 CONFIDENT = 0.9  # a mismatch needs both texts detected at least this sure
-PARALLEL_FROM = 1200  # texts; below this, starting worker processes costs more than it saves
-CHUNK = 200
-NOT_LANGS = ("empty", "too short", "unknown")
+PARALLEL_FROM = 1000  # texts; below this a worker process costs more than it saves
+BATCH = 200
+LISTED = 1000  # ids the JSON lists in full (the page shows the first five)
 
 
-# Code, URLs, emails, numbers and punctuation say nothing about the language and mislead
-# langdetect ("221 = 13 × 17" is not Portuguese): they are removed before detection.
-_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`|https?://\S+|\S+@\S+", re.S)
-_NOT_LETTERS = re.compile(r"[\d\W_]+")
+class LanguageSampler:
+    """Which rows get detected, and their results. Feed it while reading (`offer`), then `finish`."""
 
-
-def clean(text: str) -> str:
-    return " ".join(_NOT_LETTERS.sub(" ", _CODE.sub(" ", text)).split())
-
-
-def detect_batch(texts: list[str]) -> list[tuple[str, float]]:
-    """(language, probability) of each text; runs in worker processes too."""
-    from langdetect import DetectorFactory, detect_langs
-    from langdetect.lang_detect_exception import LangDetectException
-
-    DetectorFactory.seed = SEED
-    out = []
-    for text in texts:
-        stripped = clean(text) if text.strip() else ""
-        if not text.strip():
-            out.append(("empty", 0.0))
-        elif len(stripped) < MIN_CHARS:
-            out.append(("too short", 0.0))
-        else:
-            try:
-                best = detect_langs(stripped[:TRUNCATE])[0]
-                out.append((best.lang, round(best.prob, 3)))
-            except LangDetectException:  # no letters at all (numbers, symbols)
-                out.append(("unknown", 0.0))
-    return out
-
-
-class LanguageJob:
-    """Detection over a sample of rows; `start()` returns at once, `finish()` collects."""
-
-    def __init__(self, frame: pl.DataFrame, fields, answer_fields, sample: int = DEFAULT_SAMPLE,
-                 workers: int | None = None):
-        self.rows_total = frame.height
+    def __init__(self, fields, answer_fields, sample: int = DEFAULT_SAMPLE, expected_rows: int | None = None,
+                 workers: int | None = None, parallel_from: int = PARALLEL_FROM):
         self.fields, self.answer_fields = tuple(fields), tuple(answer_fields)
         self.sample = max(int(sample), 1)
-        self.sampled = self.rows_total > self.sample
-        if self.sampled:
-            picked = np.sort(np.random.default_rng(SEED).choice(self.rows_total, self.sample, replace=False))
-            sub = frame.select(pl.all().gather(picked))
-        else:
-            sub = frame
-        self.frame = sub.select("row", "id", "lang", *self.fields)
-        # cut long texts here already (cleaning removes some characters, so keep a margin)
-        self.texts = [t[:TRUNCATE * 2] for name in self.fields for t in self.frame[name].fill_null("").to_list()]
-        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-        self._procs: list[tuple[subprocess.Popen, list[threading.Thread]]] = []
-        self._done: dict[int, list] = {}  # first text index of a chunk -> its results
-        self._started = 0.0
+        self.expected = expected_rows
+        # one worker per core but one: the reading (then polars) keeps the main process busy
+        want = max(1, (os.cpu_count() or 1) - 1) if workers is None else workers
+        expected_texts = min(self.sample, expected_rows or self.sample) * len(self.fields)
+        self.pool = DetectorPool(want if want and expected_texts >= parallel_from else 0)
+        self._p = min(1.0, self.sample / expected_rows) if expected_rows else None
+        self._rows: list[int] = []  # row indices submitted, in order
+        self._pending: list[tuple[int, list[str]]] = []
 
-    def start(self) -> "LanguageJob":
-        """Start worker processes (when there are enough texts) and feed them in the background."""
-        self._started = time.perf_counter()
-        if self.workers > 1 and len(self.texts) >= PARALLEL_FROM:
-            chunk_ids = list(range(0, len(self.texts), CHUNK))
-            for w in range(self.workers):
-                mine = chunk_ids[w::self.workers]
-                try:
-                    proc = subprocess.Popen([sys.executable, "-m", "dataforge.quality.languages"],
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_child_env())
-                except OSError:
-                    break
-                batches = [self.texts[i:i + CHUNK] for i in mine]
-                threads = [threading.Thread(target=_feed, args=(proc, batches), daemon=True),
-                           threading.Thread(target=_collect, args=(proc, mine, self._done), daemon=True)]
-                for th in threads:
-                    th.start()
-                self._procs.append((proc, threads))
-        return self
+    def offer(self, start: int, columns: dict[str, list[str]]) -> None:
+        """Rows [start, start + n) have been read: draw some and send them to the detector."""
+        if self._p is None:
+            return
+        n = len(columns[self.fields[0]])
+        rng = np.random.default_rng([SEED, start])
+        picked = np.flatnonzero(rng.random(n) < self._p) if self._p < 1 else np.arange(n)
+        for i in picked.tolist():
+            self._pending.append((start + i, [columns[f][i] for f in self.fields]))
+        self._flush(BATCH)
 
-    def finish(self, bar=None) -> tuple[dict, pl.DataFrame]:
-        """The languages section, and (row, lang) labels of the answer field for per-language plots."""
-        shown = 0
-        while any(th.is_alive() for _, threads in self._procs for th in threads):
-            time.sleep(0.1)
-            now = sum(len(v) for v in list(self._done.values()))
-            if bar is not None and now > shown:
-                bar.advance(now - shown)
-                shown = now
-        for proc, _ in self._procs:
-            proc.wait()
-        # A worker that died (killed, out of memory) costs time, not results: its chunks are redone here.
-        for i in range(0, len(self.texts), CHUNK):
-            if i not in self._done:
-                self._done[i] = detect_batch(self.texts[i:i + CHUNK])
+    def _flush(self, at_least: int) -> None:
+        while len(self._pending) >= at_least and self._pending:
+            batch, self._pending = self._pending[:at_least], self._pending[at_least:]
+            self._rows += [r for r, _ in batch]
+            self.pool.submit([t[:TRUNCATE * 2] for _, texts in batch for t in texts])
+
+    def finish(self, frame: pl.DataFrame, bar=None) -> tuple[dict, pl.DataFrame]:
+        """Settle the sample on the true row count, wait for the detector; (section, answer labels)."""
+        total = frame.height
+        self.rows_total, self.sampled = total, total > self.sample
+        self._flush(1)
+        drawn = np.array(self._rows, dtype=np.int64)
+        rng = np.random.default_rng([SEED, 1])
+        if not self.sampled:
+            keep, extra = drawn, np.setdiff1d(np.arange(total), drawn)  # a census: every row
+        elif len(drawn) > self.sample:  # a uniform subset of a uniform draw is uniform
+            keep, extra = np.sort(rng.choice(drawn, self.sample, replace=False)), np.empty(0, np.int64)
+        else:  # top up from the rows not drawn, uniformly
+            rest = np.setdiff1d(np.arange(total), drawn)
+            keep, extra = drawn, np.sort(rng.choice(rest, self.sample - len(drawn), replace=False))
+        cols = {f: frame[f].fill_null("") for f in self.fields}
+        for start in range(0, len(extra), BATCH):
+            rows = extra[start:start + BATCH]
+            self._rows += rows.tolist()
+            self.pool.submit([cols[f][int(r)][:TRUNCATE * 2] for r in rows for f in self.fields])
         if bar is not None:
-            bar.advance(len(self.texts) - shown)
-        results = [r for i in sorted(self._done) for r in self._done[i]]
-        elapsed = time.perf_counter() - self._started
-        return self._section(results, elapsed, len(self._procs) or 1)
+            bar.update(total=sum(len(b) for b in self.pool.batches))
+        try:
+            flat = self.pool.results(bar)
+        finally:
+            self.pool.close()
+        k = len(self.fields)
+        by_row = {r: flat[i * k:(i + 1) * k] for i, r in enumerate(self._rows)}
+        keep = np.sort(keep if len(extra) == 0 else np.concatenate([keep, extra]))
+        results = [by_row[int(r)] for r in keep]
+        self.frame = frame.select("row", "id", "lang", *self.fields).select(pl.all().gather(keep))
+        labels = {f: pl.DataFrame({"lang": [r[i][0] for r in results], "prob": [r[i][1] for r in results]},
+                                  schema={"lang": pl.String, "prob": pl.Float64})
+                  for i, f in enumerate(self.fields)}
+        elapsed = time.perf_counter() - self.pool.started
+        return self._section(labels, len(self._rows) * k, elapsed, max(self.pool.workers, 1))
 
     def close(self) -> None:
-        """Stop any worker still running (the report failed or was interrupted)."""
-        for proc, _ in self._procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        self.pool.close()
 
-    def _section(self, results, elapsed: float, workers: int) -> tuple[dict, pl.DataFrame]:
+    def _section(self, labels: dict, texts: int, elapsed: float, workers: int) -> tuple[dict, pl.DataFrame]:
         n = self.frame.height
-        labels = {}
-        for i, name in enumerate(self.fields):
-            chunk = results[i * n:(i + 1) * n]
-            labels[name] = pl.DataFrame({"lang": [r[0] for r in chunk], "prob": [r[1] for r in chunk]},
-                                        schema={"lang": pl.String, "prob": pl.Float64})
-        detected = sum(1 for r in results if r[0] not in NOT_LANGS)
+        detected = sum(int((~lab["lang"].is_in(NOT_LANGS)).sum()) for lab in labels.values())
         data = {
             "method": self.method(),
             "sampled": self.sampled, "rows_checked": n, "rows_total": self.rows_total, "seed": SEED,
             "min_chars": MIN_CHARS, "truncate_chars": TRUNCATE, "workers": workers,
-            "texts": len(results), "texts_detected": detected, "seconds": round(elapsed, 2),
-            "texts_per_second": round(len(results) / elapsed, 1) if elapsed > 0 else None,
+            "texts": texts, "texts_detected": detected, "seconds": round(elapsed, 2),
+            "texts_per_second": round(texts / elapsed, 1) if elapsed > 0 else None,
+            "during_read": self._p is not None,
             "fields": {name: self._field(labels[name]) for name in self.fields},
             "mismatch": {a: self._mismatch(labels["instruction"], labels[a]) for a in self.answer_fields},
             "declared": self._declared(labels[self.answer_fields[0]]),
@@ -168,8 +126,8 @@ class LanguageJob:
         return data, main
 
     def method(self) -> str:
-        scope = (f"a random sample of {self.sample:,} of {self.rows_total:,} rows (seed {SEED}); shares carry"
-                 " 95% Wilson intervals" if self.sampled else f"all {self.rows_total:,} rows (exact shares)")
+        scope = (f"a uniform random sample of {self.sample:,} of {self.rows_total:,} rows (seed {SEED}); shares"
+                 " carry 95% Wilson intervals" if self.sampled else f"all {self.rows_total:,} rows (exact shares)")
         return (f"langdetect (seeded) on {scope}; each text cut to its first {TRUNCATE} characters;"
                 f" code, numbers and punctuation are removed first, and texts left with under {MIN_CHARS} characters"
                 " are not detected")
@@ -195,6 +153,7 @@ class LanguageJob:
         pairs = (diff.group_by("a", "b").len().sort("len", descending=True).head(8))
         return {"compared": sure.height, "count": diff.height, "share": share(diff.height, sure.height),
                 "low": low, "high": high, "examples": diff["id"].head(5).to_list(),
+                "ids_listed": diff["id"].head(LISTED).to_list(),
                 "pairs": [{"instruction": a, "answer": b, "count": c} for a, b, c in pairs.iter_rows()]}
 
     def _declared(self, answer: pl.DataFrame) -> dict | None:
@@ -208,7 +167,7 @@ class LanguageJob:
         diff = sure.filter(pl.col("declared").str.split("-").list.first()
                            != pl.col("lang").str.split("-").list.first())
         return {"compared": sure.height, "count": diff.height, "share": share(diff.height, sure.height),
-                "examples": diff["id"].head(5).to_list()}
+                "examples": diff["id"].head(5).to_list(), "ids_listed": diff["id"].head(LISTED).to_list()}
 
 
 def findings(data: dict, answer_fields) -> list[Finding]:
@@ -240,41 +199,3 @@ def findings(data: dict, answer_fields) -> list[Finding]:
         found.append(Finding("languages", "info", title, f"{top}. {data['method']}.", 0, 0.0, [], "languages"))
     return found
 
-
-def _feed(proc: subprocess.Popen, batches: list[list[str]]) -> None:
-    try:
-        for batch in batches:
-            proc.stdin.write(json.dumps(batch).encode() + b"\n")
-        proc.stdin.close()
-    except (BrokenPipeError, OSError):  # the worker died; finish() redoes its chunks
-        pass
-
-
-def _collect(proc: subprocess.Popen, mine: list[int], done: dict) -> None:
-    # Read as results come, so a full stdout pipe never stalls the worker.
-    for i in mine:
-        line = proc.stdout.readline()
-        if not line:
-            return
-        done[i] = [tuple(x) for x in json.loads(line)]
-
-
-def _child_env() -> dict:
-    # The worker must import this same dataforge, even when it runs from a source tree.
-    import dataforge
-
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(dataforge.__file__)))
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
-def _serve() -> None:
-    """Worker process: one JSON list of texts per input line -> one JSON list of results per line."""
-    for line in sys.stdin.buffer:
-        sys.stdout.write(json.dumps(detect_batch(json.loads(line))) + "\n")
-        sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    _serve()

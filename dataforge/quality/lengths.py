@@ -41,7 +41,7 @@ def section(frame: pl.DataFrame, fields, token_note: str) -> dict:
         filled = frame.filter(~blank)
         info = {
             "rows": rows, "empty": empty, "whitespace_only": blank_n - empty, "filled": rows - blank_n,
-            "filled_share": share(rows - blank_n, rows),
+            "filled_share": share(rows - blank_n, rows), "blank": blank_n, "blank_share": share(blank_n, rows),
             "empty_examples": ids_where(frame, blank),
         }
         for unit in UNITS:

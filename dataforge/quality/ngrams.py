@@ -47,16 +47,17 @@ class Chunk:
     full: np.ndarray  # bool: the n-gram has all n words (short rows give one partial n-gram)
 
 
-def chunks(texts: pl.Series, n: int = NGRAM, chunk_rows: int = CHUNK_ROWS,
-           seed: int = 0) -> Iterator[Chunk]:
-    """Hashed word n-grams of `texts`, `chunk_rows` rows at a time (memory stays flat)."""
-    for start in range(0, len(texts), chunk_rows):
-        part = texts.slice(start, chunk_rows).fill_null("")
-        yield _chunk(part, start, n, seed)
+def chunks(frame: pl.DataFrame, fields, n: int = NGRAM, chunk_rows: int = CHUNK_ROWS,
+           seed: int = 0) -> Iterator[dict[str, Chunk]]:
+    """Hashed word n-grams of each text field, `chunk_rows` rows at a time (memory stays flat)."""
+    for start in range(0, frame.height, chunk_rows):
+        part = frame.slice(start, chunk_rows)
+        # all fields in one select, so polars normalises them in parallel
+        lists = part.select([normalized(pl.col(f).fill_null("")).str.split(" ").alias(f) for f in fields])
+        yield {f: _chunk(lists[f], start, n, seed) for f in fields}
 
 
-def _chunk(part: pl.Series, start: int, n: int, seed: int) -> Chunk:
-    lists = pl.DataFrame({"t": part}).select(normalized(pl.col("t")).str.split(" ").alias("w"))["w"]
+def _chunk(lists: pl.Series, start: int, n: int, seed: int) -> Chunk:
     raw_lens = lists.list.len().to_numpy().astype(np.int64)  # >= 1: "" splits into [""]
     flat = lists.explode()
     keep = (flat.str.len_bytes() > 0).to_numpy()
@@ -78,21 +79,21 @@ def ngram_hashes(flat: np.ndarray, lens: np.ndarray, n: int) -> tuple[np.ndarray
         return (np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0, bool))
     starts = np.cumsum(lens) - lens
     combined = flat.copy()
+    scratch = np.empty_like(flat)
     for j in range(1, n):  # n-grams that cross a row end are computed, then never kept
-        combined[:-j] += flat[j:] * _WEIGHTS[j]
-    # Full n-grams start at [start, start + L - n] of each row with L >= n: mark the ranges.
-    long_rows = lens >= n
-    marks = np.zeros(total + 1, np.int32)
-    np.add.at(marks, starts[long_rows], 1)
-    np.add.at(marks, starts[long_rows] + lens[long_rows] - n + 1, -1)
-    valid = np.cumsum(marks[:-1]) > 0
-    row_of = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
-    short = np.flatnonzero((lens > 0) & ~long_rows)
+        np.multiply(flat[j:], _WEIGHTS[j], out=scratch[:-j])
+        np.add(combined[:-j], scratch[:-j], out=combined[:-j])
+    # Full n-grams start at [start, start + L - n] of each row with L >= n.
+    counts = np.maximum(lens - n + 1, 0)
+    offsets = np.cumsum(counts) - counts
+    rows_full = np.repeat(np.arange(len(lens), dtype=np.int64), counts)
+    positions = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(starts - offsets, counts)
+    short = np.flatnonzero((lens > 0) & (lens < n))
     partial = flat[starts[short]].copy()
     for j in range(1, n - 1):
         more = lens[short] > j
         partial[more] += flat[starts[short][more] + j] * _WEIGHTS[j]
-    rows = np.concatenate([row_of[valid], short])
-    hashes = np.concatenate([combined[valid], partial])
-    full = np.concatenate([np.ones(int(valid.sum()), bool), np.zeros(len(short), bool)])
+    rows = np.concatenate([rows_full, short])
+    hashes = np.concatenate([combined[positions], partial])
+    full = np.concatenate([np.ones(len(positions), bool), np.zeros(len(short), bool)])
     return rows, hashes, full

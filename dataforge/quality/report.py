@@ -21,7 +21,7 @@ from dataforge import __version__
 from dataforge.progress import progress_bar
 from dataforge.quality import duplicates, languages, lengths, preference, readiness, repetition, signals
 from dataforge.quality.findings import Finding, by_rate, plural, rank
-from dataforge.quality.frame import load_frame
+from dataforge.quality.frame import ANSWER_FIELDS, estimate_rows, load_frame
 from dataforge.quality.minhash import MinHasher
 from dataforge.quality.ngrams import chunks
 from dataforge.quality.tokens import estimate_expr, load_tokenizer
@@ -37,7 +37,21 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     counter = load_tokenizer(tokenizer)  # a bad --tokenizer fails before any reading
-    loaded = load_frame(data, mapping=mapping, fmt=fmt, rejects_path=rejects_path, strict=strict)
+    job: list[languages.LanguageSampler] = []
+
+    def on_open(ds):  # start detecting languages on rows as they are read (see languages.py)
+        answers = ANSWER_FIELDS[ds.kind]
+        job.append(languages.LanguageSampler(("instruction", *answers), answers, sample, estimate_rows(ds),
+                                             lang_workers))
+        return job[0].offer
+
+    try:
+        loaded = load_frame(data, mapping=mapping, fmt=fmt, rejects_path=rejects_path, strict=strict,
+                            on_open=on_open)
+    except BaseException:
+        for j in job:
+            j.close()
+        raise
     timings["read"] = _lap(clock)
     frame, fields, answers = loaded.frame, loaded.text_fields, loaded.answer_fields
     report = {
@@ -59,12 +73,12 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
                              + (f" and in {rej['file']}." if rej["file"] else "."),
                              loaded.rejected, loaded.rejected / loaded.read, [], "rejects"))
     if frame.height == 0:
+        job[0].close()
         found.append(Finding("no_usable_rows", "high", "no usable rows", "every row was rejected; see below.",
                              loaded.read, 1.0, [], "rejects"))
         report.update(findings=[f.to_dict() for f in rank(found)], examples={}, timings=timings)
         return report
 
-    job = languages.LanguageJob(frame, ("instruction", *answers), answers, sample, lang_workers).start()
     try:
         frame, (sig, has) = _measure(frame, fields, answers, counter, timings)
         with progress_bar("analysing", total=6, unit="steps") as bar:
@@ -95,14 +109,14 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
             found += readiness.findings(report["readiness"])
             bar.advance(2)
         t = time.perf_counter()
-        with progress_bar("languages", total=len(job.texts), unit="texts") as bar:
-            lang, labels = job.finish(bar)
+        with progress_bar("languages", unit="texts") as bar:
+            lang, labels = job[0].finish(frame, bar)
         report["languages"] = lang
         report["lengths"]["by_language"] = lengths.by_language(frame, fields, labels, report["lengths"])
         found += languages.findings(lang, answers)
         timings["languages_wait"] = _lap(t)
     finally:
-        job.close()
+        job[0].close()
     ranked = rank(found)
     report["findings"] = [f.to_dict() for f in ranked]
     report["examples"] = examples(frame, fields, report)
@@ -117,21 +131,19 @@ def _measure(frame: pl.DataFrame, fields, answers, counter, timings: dict):
     frame = lengths.add_char_columns(frame, (*fields, "system"))
     rows = frame.height
     hasher = MinHasher(rows)
-    extra = {}
-    with progress_bar("measuring", total=rows * len(fields), unit="texts") as bar:
-        for name in fields:
-            words = np.zeros(rows, np.uint32)
-            rep = np.zeros(rows, np.float32) if name in answers else None
-            for ch in chunks(frame[name]):
+    words = {name: np.zeros(rows, np.uint32) for name in fields}
+    reps = {name: np.zeros(rows, np.float32) for name in answers}
+    with progress_bar("measuring", total=rows, unit="rows") as bar:
+        for part in chunks(frame, fields):
+            for name, ch in part.items():
                 n = len(ch.words)
-                words[ch.start:ch.start + n] = ch.words
+                words[name][ch.start:ch.start + n] = ch.words
                 hasher.add(ch.rows, ch.hashes)
-                if rep is not None:
-                    rep[ch.start:ch.start + n] = repetition.ratios(ch.rows, ch.hashes, ch.full, ch.start, n)
-                bar.advance(n)
-            extra[f"{name}__words"] = words
-            if rep is not None:
-                extra[f"{name}__repetition"] = rep
+                if name in reps:
+                    reps[name][ch.start:ch.start + n] = repetition.ratios(ch.rows, ch.hashes, ch.full, ch.start, n)
+            bar.advance(n)
+    extra = {f"{name}__words": w for name, w in words.items()}
+    extra.update({f"{name}__repetition": r for name, r in reps.items()})
     frame = frame.with_columns([pl.Series(k, v) for k, v in extra.items()])
     signatures = hasher.signatures()
     timings["measure"] = _lap(t)

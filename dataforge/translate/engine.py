@@ -85,6 +85,9 @@ class Engine:
         # Partial batches close every `flush_rows` input rows: deterministic, so reruns match.
         self.flush_rows = flush_rows or max(64, 8 * self.batch_rows)
         self.backcheck, self.min_chrf, self.min_letters = backcheck, min_chrf, min_letters
+        # Finished rows wait for the oldest unfinished one (output keeps input order); this bounds
+        # how many rows are held in memory while one request is stuck in a long Retry-After.
+        self.max_open = max(10_000, 8 * session.policy.concurrency * self.batch_rows, 2 * self.flush_rows)
         self.description = description
         self.stats = EngineStats()
         self._followups: collections.deque[Job] = collections.deque()
@@ -98,10 +101,13 @@ class Engine:
         forward = self._forward_jobs(plans)
         state = {"forward_done": False}
         while True:
+            before = (self.stats.requests, len(self._open))
             self.session.run(self._requests(forward, state), on_result=self._on_result,
                              description=self.description)
             if self.session.stopped or (state["forward_done"] and not self._followups):
                 break
+            if (self.stats.requests, len(self._open)) == before and not self._followups:
+                raise RuntimeError("translate made no progress (a bug: please report it)")
         for job in self._followups:  # left when the run stopped: not sent
             for unit in job.units:
                 self._pending(unit)
@@ -112,6 +118,8 @@ class Engine:
         while self.session.stopped is None and self._error is None:
             if self._followups:
                 job = self._followups.popleft()
+            elif len(self._open) >= self.max_open:
+                return  # rows wait on a slow request: let the window drain before reading more
             else:
                 job = next(forward, None)
                 if job is None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from eval_helpers import fair_judge
 
 from dataforge.errors import ConfigError
 from dataforge.eval.judge import JudgeConfig, judge_pairs, parse_verdict
@@ -14,20 +13,6 @@ QUESTIONS = ["Capital of France?", "Capital of Spain?", "Capital of Italy?"]
 REFS = ["Paris", "Madrid", "Rome"]
 GOOD = ["Paris", "Madrid", "Rome"]
 BAD = ["Lyon", "Porto", "Milan"]
-
-
-def _answers(request: dict) -> tuple[str, str, str]:
-    text = request["messages"][-1]["content"]
-    a = re.search(r"\[Answer A\]\n(.*?)\n\[End of answer A\]", text, re.S).group(1)
-    b = re.search(r"\[Answer B\]\n(.*?)\n\[End of answer B\]", text, re.S).group(1)
-    ref = re.search(r"\[Reference answer\]\n(.*?)\n", text, re.S)
-    return a, b, ref.group(1) if ref else ""
-
-
-def fair_judge(request):
-    """Prefers the answer equal to the reference, whatever its position."""
-    a, b, ref = _answers(request)
-    return "A" if a == ref else "B" if b == ref else "tie"
 
 
 @pytest.fixture

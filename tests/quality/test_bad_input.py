@@ -85,14 +85,18 @@ def test_missing_tokenizer_path_is_a_clear_error(tmp_path):
     assert not (tmp_path / "r.html").exists()
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.mkdir() or p, "neither tokenizer.json nor tokenizer.model"),
-    (lambda p: p.with_suffix(".model").write_bytes(b"not a model") or p.with_suffix(".model"),
-     "not a readable SentencePiece model"),
-    (lambda p: p.with_suffix(".txt").write_text("x") or p.with_suffix(".txt"), "not a tokenizer file"),
+@pytest.mark.parametrize("name, content, message", [
+    ("tok", None, "neither tokenizer.json nor tokenizer.model"),  # an empty folder
+    ("tok.model", b"not a model", "not a readable SentencePiece model"),
+    ("tokenizer.json", b"{not json", "could not be loaded"),
+    ("tok.txt", b"x", "not a tokenizer file"),
 ])
-def test_unusable_tokenizer_paths(tmp_path, report_of, make, message):
-    path = make(tmp_path / "tok")
+def test_unusable_tokenizer_paths(tmp_path, report_of, name, content, message):
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
     with pytest.raises(ConfigError, match=message):
         report_of(base_rows(2), tokenizer=path)
 

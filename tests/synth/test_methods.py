@@ -106,6 +106,21 @@ def test_evol_instruct_eliminates_failed_evolutions(serve, synth, tmp_path):
     assert reasons == {"eliminated: copies the evolving prompt's words ('given prompt')"}
 
 
+def test_evol_instruct_llm_equality_check(serve, synth, tmp_path):
+    def same(req):
+        text = req["messages"][-1]["content"]
+        return "Equal" if "Equal or Different" in text and "haiku" in text else fake_model(req)
+
+    srv = serve(same)
+    data = write_jsonl(tmp_path / "in.jsonl", SEEDS[:3])
+    out = tmp_path / "evol.jsonl"
+    assert synth(srv, "evol-instruct", data, "-o", out, "--equality", "llm").exit_code == 0
+    assert len(read_jsonl(out)) == 2
+    [reject] = read_jsonl(f"{out}.rejects.jsonl")
+    assert reject["reason"] == "eliminated: no information gain (the model judged it equal to its parent)"
+    assert "haiku" in reject["row"]["parent"]
+
+
 def test_backtranslate_keeps_well_scored_pairs(serve, synth, tmp_path):
     srv = serve()
     docs = tmp_path / "docs.txt"

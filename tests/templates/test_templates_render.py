@@ -120,3 +120,32 @@ def test_unknown_language_and_template_are_one_line_errors():
     with pytest.raises(ConfigError, match="unknown template 'alpacca'") as exc:
         Formatter("alpacca", "en")
     assert "alpaca" in exc.value.hint and "--template-dir" in exc.value.hint
+
+
+def test_sample_multilingual_rows_get_their_own_language(tmp_path):
+    import json
+    from pathlib import Path
+
+    from dataforge.formatting import format_dataset
+    from dataforge.progress import set_quiet
+    from dataforge.templates import find_pack
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "multilingual.jsonl"
+    if not sample.exists():
+        pytest.skip("sample_data not generated yet")
+    set_quiet(True)
+    rows = [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()]
+    headers = {lang: s["instruction_header"] for lang, s in find_pack("dolly").languages.items()}
+    s = format_dataset(sample, tmp_path / "o.jsonl", template="dolly", lang="auto", style="prompt-completion")
+    out = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert s.written == len(rows) and not s.warnings[1:]
+    for row, got in zip(rows, out):
+        assert headers[row["lang"]] in got["prompt"], (row["lang"], got["prompt"][:80])
+    # without the lang field, langdetect finds the language from the text for (nearly) every row
+    unlabeled = tmp_path / "nolang.jsonl"
+    unlabeled.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "lang"}, ensure_ascii=False) + "\n"
+                                 for r in rows), encoding="utf-8")
+    format_dataset(unlabeled, tmp_path / "d.jsonl", template="dolly", lang="auto", style="prompt-completion")
+    detected = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()]
+    hits = sum(headers[r["lang"]] in d["prompt"] for r, d in zip(rows, detected))
+    assert hits >= 0.9 * len(rows), hits
