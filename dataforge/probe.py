@@ -105,12 +105,12 @@ def verdict(metric: str, points: list[tuple[int, float]], fit: dict) -> tuple[fl
                 f"{projected:.3g} if the trend holds.")
     elif gain > 0:
         text = (f"More of the same data is unlikely to help much: {label} moves by only {slope:+.3g} per doubling "
-                f"(a useful gain is {worth:g} or more). Check the data's quality (`dataforge report`) or the "
+                f"(a useful gain is {worth:g} or more). Check the data's quality (dataforge report) or the "
                 "training settings before collecting more.")
     else:
         text = (f"More of the same data is unlikely to help: {label} did not improve as the data grew "
                 f"({slope:+.3g} per doubling, {n_min:,} to {n_max:,} examples). Look at the data's quality "
-                "(`dataforge report`), the task definition or the training settings first.")
+                "(dataforge report), the task definition or the training settings first.")
     if fit.get("r2") is not None and fit["r2"] < 0.5 and len(points) > 2:
         text += f" The points scatter around the trend (R² {fit['r2']:.2f}): treat this as a rough estimate."
     return gain, text
@@ -194,8 +194,10 @@ def probe(model, data, eval_data, output, *, backend: str = "lora", fractions=(0
         for r in runs:
             ev = evaluate(r["run"], eval_data, output=Path(r["run"]) / "eval", **common)
             scores[r["n"]] = ev.data["variants"][0]["scores"]
-        base_scores = evaluate(model, eval_data, output=ev_out / "base", **common).data["variants"][0]["scores"] \
-            if baseline else None
+        base_scores = None
+        if baseline:  # rendered with the template the runs were trained with
+            base = evaluate(model, eval_data, output=ev_out / "base", template=options["template"], **common)
+            base_scores = base.data["variants"][0]["scores"]
     return _finish(out, runs, scores, base_scores, metric, wanted, eval_data_out, eval_data, backend, len(records),
                    atomic_write_text)
 

@@ -78,6 +78,12 @@ def _print_eval(data: dict) -> None:
         if j:
             console.print(f"judge on {v['name']}: {j['wins']} wins, {j['ties']} ties, {j['losses']} losses "
                           f"({j['inconsistent']} flipped with the order, {j['failed']} failed)", markup=False)
+    judged = {v["name"]: v["scores"]["lang_judged"] for v in data["variants"] if "lang_judged" in v["scores"]}
+    if judged:
+        from dataforge.eval.metrics import MIN_LANG_CHARS
+
+        console.print(f"language faithfulness counts answers of {MIN_LANG_CHARS}+ characters: "
+                      + ", ".join(f"{k} {n}" for k, n in judged.items()), markup=False)
     for note in data.get("notes", []):
         console.print(f"note: {note}", markup=False)
     if data["rows"].get("rejects"):

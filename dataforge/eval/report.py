@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+from dataforge.eval.metrics import MIN_LANG_CHARS
+
 # key, label, higher is better, format
 METRICS = [
     ("loss", "loss", False, "{:.4f}"),
@@ -153,13 +155,18 @@ def section(data: dict, examples: list[dict] = ()) -> str:
              f' · {html.escape(data["generated"])}</p>']
     rows = [[(label, "")] + line for label, line in cells(data, lambda v: v["scores"])]
     parts.append(_table_html(["metric", *names], rows))
+    judged = {v["name"]: v["scores"].get("lang_judged") for v in data["variants"] if "lang_judged" in v["scores"]}
+    if judged:
+        parts.append('<p class="note">language faithfulness: the share of answers in the prompt\'s language, over '
+                     f"answers of at least {MIN_LANG_CHARS} characters (judged: "
+                     + ", ".join(f"{html.escape(k)} {n}" for k, n in judged.items()) + ")</p>")
     langs = data.get("languages") or {}
     if len(langs) > 1:
         parts.append("<h3>Per language</h3>")
         lang_rows = []
         for lang, count in langs.items():
-            for label, line in cells(data, lambda v, lang=lang: v.get("by_lang", {}).get(lang, {})):
-                lang_rows.append([(f"{lang} ({count})", ""), (label, "")] + line)
+            for j, (label, line) in enumerate(cells(data, lambda v, lang=lang: v.get("by_lang", {}).get(lang, {}))):
+                lang_rows.append([(f"{lang} ({count})" if j == 0 else "", ""), (label, "")] + line)
         parts.append(_table_html(["language", "metric", *names], lang_rows, text_cols=2))
     for v in data["variants"]:
         j = v.get("judge")

@@ -280,8 +280,20 @@ def _score_all(variants, rendered, which, max_new_tokens, batch_size, device, dt
                                                    batch_size=batch_size, device=device, max_positions=positions,
                                                    bar=bar)
             timings[v.name] = round(time.perf_counter() - t, 3)
-        del holder, base_model
+        del holder, base_model, net
+        _free_memory()
     return answers, losses
+
+
+def _free_memory() -> None:
+    """Let the next model folder load into the memory of the previous one (GPU included)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def _group_scores(idx: list[int], items, per_row: list[dict] | None, answers, losses, text: set) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from eval_helpers import FRENCH, qa_rows, train_lora, write_jsonl
+from eval_helpers import FRENCH, one_thread, qa_rows, train_lora, write_jsonl
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +48,8 @@ def _quiet():
     set_quiet(False)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _one_torch_thread():
-    """The 2 test cores are shared with other test runs; one torch thread avoids oversubscription
-    (measured here: LoRA fitting 15 s with one thread, 71 s with two under load)."""
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+    """One torch thread while these tests run (restored after each module): see eval_helpers.one_thread."""
+    with one_thread():
+        yield
