@@ -94,9 +94,9 @@ def generate(path: Path, rows: int) -> None:
     os.replace(tmp, path)
 
 
-def run_child(task: str, src: Path, out: Path, quiet: bool) -> dict:
+def run_child(task: str, src: Path, out: Path, quiet: bool, code: Path = ROOT) -> dict:
     args = [sys.executable, "-c", CHILD, task, str(src), str(out)] + (["--quiet"] if quiet else [])
-    res = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    res = subprocess.run(args, capture_output=True, text=True, cwd=code)
     if res.returncode != 0:
         raise SystemExit(f"{task} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -109,6 +109,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per task; the best is reported")
     ap.add_argument("--progress", action="store_true", help="show dataforge's progress bar (as the CLI does)")
     ap.add_argument("--stream-peer", action="store_true", help="also time polars scan_ndjson().sink_parquet()")
+    ap.add_argument("--code", type=Path, default=ROOT,
+                    help="run dataforge from this checkout (e.g. an older commit, for before/after figures)")
     args = ap.parse_args()
     rows = 100_000 if args.quick else args.rows
 
@@ -119,7 +121,8 @@ def main() -> None:
         generate(src, rows)
         print(f"generated {src} in {time.perf_counter() - t:.1f}s")
     size_mb = src.stat().st_size / 1e6
-    print(f"input: {rows:,} rows, {size_mb:,.0f} MB; python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"input: {rows:,} rows, {size_mb:,.0f} MB; python {sys.version.split()[0]}, {os.cpu_count()} CPUs,"
+          f" load average {os.getloadavg()[0]:.1f}; dataforge from {args.code}")
 
     tasks = [("polars", "polars read_ndjson + write_parquet", "pl.parquet")]
     if args.stream_peer:
@@ -131,7 +134,7 @@ def main() -> None:
         out = WORK / f"out_{rows}.{suffix}"
         best = None
         for _ in range(args.repeat):
-            r = run_child(task, src, out, quiet=not args.progress)
+            r = run_child(task, src, out, quiet=not args.progress, code=args.code.resolve())
             best = r if best is None or r["seconds"] < best["seconds"] else best
         results[task] = best
         out.unlink(missing_ok=True)
