@@ -1,7 +1,7 @@
 """Benchmark dataforge's LLM layer against a plain AsyncOpenAI + semaphore loop and distilabel.
 
-    .venv/bin/python bench/bench_synth.py            # full run (~10-15 min on 2 busy cores)
-    .venv/bin/python bench/bench_synth.py --quick    # small run (~2 min)
+    .venv/bin/python bench/bench_synth.py            # full run (~22 min on 2 busy cores; 15 of them memory)
+    .venv/bin/python bench/bench_synth.py --quick    # small run (~3 min)
 
 Every contender talks to the same loopback chat-completions server
 (dataforge.llm.loopback, run in its own process) through the real `openai`

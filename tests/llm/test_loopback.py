@@ -121,4 +121,4 @@ def test_spawned_server_serves_concurrently_and_reports_its_log():
         elapsed = time.monotonic() - start
         log = srv.log()
     assert log["total"] == 64 and log["max_in_flight"] == 64
-    assert elapsed < 2.0  # 64 requests of 0.2 s at once, not one after another (12.8 s)
+    assert elapsed < 5.0  # 64 requests of 0.2 s at once, not one after another (12.8 s)
