@@ -276,8 +276,11 @@ class Formatter:
         else:
             texts = self._chat_texts(keys, rows)
         for i, pair in zip(where, texts):
-            bad = next((x for x in pair if isinstance(x, RowError)), None) if isinstance(pair, tuple) else pair
-            out[i] = pair if bad is None else bad
+            if type(pair) is tuple and type(pair[0]) is not str:  # the template refused this row
+                pair = pair[0]
+            elif type(pair) is tuple and type(pair[1]) is not str:
+                pair = pair[1]
+            out[i] = pair
         return out
 
     def _chat_texts(self, keys: tuple, rows: list[tuple]) -> list:
@@ -335,7 +338,7 @@ class Formatter:
         else:
             msgs = self._messages(record, strings, lang, v)
             prompt, good = self._chat_pair(msgs, chosen)
-            prompt2, bad = self._chat_pair(msgs, rejected)
+            _same_prompt, bad = self._chat_pair(msgs, rejected)
             out = (prompt, good, bad)
         self._count_escape(record)
         return out
@@ -376,7 +379,3 @@ def _adds_bos(tok) -> bool:
     except Exception:  # noqa: BLE001
         return False
     return bool(ids) and ids[0] == tok.bos_token_id
-
-
-def pack_of(template: str, template_dir=None) -> Pack:
-    return find_pack(template, pack_dirs(template_dir))

@@ -50,6 +50,7 @@ class FormatSummary:
     template: str = ""
     style: str = ""
     languages: dict = field(default_factory=dict)
+    detected: int = 0  # rows whose language langdetect decided (no lang field)
     warnings: list[str] = field(default_factory=list)
     escaped: int = 0
     truncated: int = 0
@@ -69,7 +70,8 @@ class FormatSummary:
         out = [head, f"template: {self.template}"]
         if self.languages:
             out.append("languages: " + ", ".join(f"{k} {v:,}" for k, v in
-                                                 sorted(self.languages.items(), key=lambda kv: -kv[1])))
+                                                 sorted(self.languages.items(), key=lambda kv: -kv[1]))
+                       + (f" ({self.detected:,} detected with langdetect)" if self.detected else ""))
         if self.escaped:
             out.append(f"escaped special tokens in {self.escaped:,} row(s) (--escape-special)")
         if self.truncated:
@@ -169,6 +171,7 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
     if formatter is not None:
         summary.tokenizer = formatter.tokenizer
         summary.languages = dict(formatter.languages.used)
+        summary.detected = formatter.languages.detected
         summary.warnings += formatter.languages.warnings()
         summary.escaped = formatter.escaped_rows
     if summary.previews and preview_html:
