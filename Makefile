@@ -17,15 +17,17 @@ $(STAMP): pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install -q -e ".[dev,bench]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
+# The quickstart recipe: dedup -> report -> format -> LoRA on a tiny local Llama -> eval vs the base.
 demo: setup
-	$(BIN)/python -m dataforge.demo
+	$(BIN)/python -m dataforge.tiny demo_out/tiny-model
+	$(BIN)/dataforge run recipes/quickstart.yaml
 
 test: setup
 	bash tests/setup_system_deps.sh
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check dataforge plugins tests bench
