@@ -44,8 +44,9 @@ class _Bar:
 
 @contextlib.contextmanager
 def progress_bar(description: str, total: int | None = None, unit: str = "rows",
-                 extra: str = "") -> Iterator[_Bar | _NoBar]:
-    """A bar showing `done/total unit`, rate and ETA; `extra` is a format string over task fields."""
+                 extra: str = "", **fields) -> Iterator[_Bar | _NoBar]:
+    """A bar showing `done/total unit`, rate and ETA; `extra` is a format string over task fields
+    (e.g. extra="{task.fields[failures]} failed", failures=0), updated with bar.update(failures=n)."""
     if _quiet:
         yield _NoBar()
         return
@@ -67,5 +68,5 @@ def progress_bar(description: str, total: int | None = None, unit: str = "rows",
     console = Console(file=sys.stderr)
     with Progress(*columns, console=console, transient=False, refresh_per_second=4,
                   speed_estimate_period=10) as prog:
-        task = prog.add_task(description, total=total)
+        task = prog.add_task(description, total=total, **fields)
         yield _Bar(prog, task)

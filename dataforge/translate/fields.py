@@ -13,7 +13,7 @@ import dataclasses
 import re
 
 from dataforge.errors import ConfigError
-from dataforge.records import ConversationRecord, InstructionRecord, PreferenceRecord
+from dataforge.records import ConversationRecord
 
 DEFAULT_FIELDS = {
     "instruction": ("instruction", "context", "output"),
@@ -49,14 +49,6 @@ def with_texts(record, texts: dict[str, str], **changes):
             messages[int(key.split(".", 1)[1])]["content"] = value
         return dataclasses.replace(record, messages=messages, **changes)
     return dataclasses.replace(record, **texts, **changes)
-
-
-def kind_of(record) -> str:
-    if isinstance(record, PreferenceRecord):
-        return "preference"
-    if isinstance(record, InstructionRecord):
-        return "instruction"
-    return "conversation"
 
 
 # ---- code-only fields -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ wildly on a few words, and a wrong rejection costs a good row.
 
 from __future__ import annotations
 
+import re
 import threading
 
 from dataforge.translate.langs import normalize
@@ -28,6 +29,9 @@ N_TRIAL = 3
 # (es/pt/ca/gl, hr/sr/bs, da/no, id/ms) edges it out on a short text.
 ACCEPT_PROB = 0.2
 SEED = 0
+# langdetect samples n-grams from the text; the first 1,200 characters are plenty, and reading
+# further only costs time (its n-gram extraction is a third of its cost on long answers).
+MAX_CHARS = 1200
 
 _lock = threading.Lock()
 _ready = False
@@ -59,8 +63,11 @@ def prose_of(text: str) -> str:
     return " ".join(parts)
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    return len(_LETTER.findall(text))
 
 
 def _code(lang: str) -> str:
@@ -78,7 +85,7 @@ def detect_probs(text: str, min_letters: int = MIN_LETTERS) -> list[tuple[str, f
     detector = factory.create()
     detector.seed = SEED  # the factory's seed is read at create(); keep it even if someone reset it
     detector.n_trial = N_TRIAL
-    detector.max_text_length = 4000
+    detector.max_text_length = MAX_CHARS
     detector.append(prose)
     try:
         found = detector.get_probabilities()

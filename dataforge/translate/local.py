@@ -31,7 +31,7 @@ from dataforge.errors import ConfigError, InputError, require
 from dataforge.llm import ChatRequest, Completion, LLMError, Usage
 from dataforge.translate import langs
 from dataforge.translate.batching import Item
-from dataforge.translate.protect import _TOKEN
+from dataforge.translate.protect import TOKEN_PATTERN as _TOKEN
 
 FAMILIES = ("marian", "nllb", "m2m100")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
@@ -59,16 +59,15 @@ def detect_family(model_dir: Path) -> str:
                       "use a Marian (opus-mt), NLLB-200 or M2M-100 folder, or --backend openai")
 
 
-def local_request(items: list[Item], source: str, target: str, reminder: str = "") -> ChatRequest:
-    """The request a Seq2SeqBackend reads: the rows as JSON plus the language pair.
+def _fingerprint(path: Path) -> str:
+    """A short hash of the config and the weight files' names and sizes: a changed model, a new journal key."""
+    import hashlib
 
-    It is an ordinary ChatRequest so the journal, resume and retries of the LLM
-    layer apply to the local model too; a retry (reminder set) asks for piece-by-piece mode.
-    """
-    payload = {"from": source, "to": target, "pieces": bool(reminder),
-               "items": [{"id": it.id, **it.fields} for it in items]}
-    return ChatRequest([{"role": "user", "content": json.dumps(payload, ensure_ascii=False)}],
-                       params={"task": "translate"})
+    h = hashlib.blake2b(digest_size=4)
+    h.update((path / "config.json").read_bytes())
+    for f in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+        h.update(f"{f.name}:{f.stat().st_size}".encode())
+    return h.hexdigest()
 
 
 class Seq2SeqBackend:
@@ -87,7 +86,7 @@ class Seq2SeqBackend:
         if not self.path.is_dir():
             raise InputError(f"--model {model_dir}: no such folder",
                              "--backend transformers needs a local model folder (nothing is downloaded)")
-        self.model = self.path.name
+        self.model = f"{self.path.name}@{_fingerprint(self.path)}"  # journal key and meta: name + content
         self.family = detect_family(self.path)
         self.batch_size, self.max_new_tokens, self.num_beams = max(1, batch_size), max_new_tokens, num_beams
         self.generate_calls = 0
@@ -109,6 +108,19 @@ class Seq2SeqBackend:
 
     def describe(self) -> str:
         return f"{self.model} (local {self.family}, batch {self.batch_size})"
+
+    def make_request(self, items: list[Item], source: str, target: str, reminder: str = "") -> ChatRequest:
+        """The request this backend reads: the rows as JSON plus the language pair.
+
+        An ordinary ChatRequest, so the LLM layer's journal, resume and retries apply to the
+        local model too; the generation settings are in `params`, so changing them changes the
+        hash. A retry (reminder set) asks for piece-by-piece mode.
+        """
+        payload = {"from": source, "to": target, "pieces": bool(reminder),
+                   "items": [{"id": it.id, **it.fields} for it in items]}
+        return ChatRequest([{"role": "user", "content": json.dumps(payload, ensure_ascii=False)}],
+                           params={"task": "translate", "num_beams": self.num_beams,
+                                   "max_new_tokens": self.max_new_tokens})
 
     # -- languages ----------------------------------------------------------------------------
     def check_target(self, target: str) -> None:

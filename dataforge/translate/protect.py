@@ -40,6 +40,7 @@ _GROUP_KIND = {f"k{i}": kind for i, (kind, _) in enumerate(_KINDS)}
 
 TOKEN_OPEN, TOKEN_CLOSE = "⟦", "⟧"
 _TOKEN = re.compile(r"⟦\s*(\d+)\s*⟧")
+TOKEN_PATTERN = _TOKEN  # what a ⟦n⟧ token looks like in a reply (spaces inside are forgiven)
 _BRACKETS = re.compile("[⟦⟧]")
 _WORD = re.compile(r"(?<![\\\w])[^\W\d_]{2,}")
 # Kinds whose invention by the translator means it rewrote something it should have kept.
@@ -203,10 +204,3 @@ def _short(text: str, limit: int = 40) -> str:
     text = text.replace("\n", "⏎")
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
-
-def verify_protected(source: str, result: str) -> None:
-    """Check that every protected span of `source` occurs in `result` as often (used for segment mode)."""
-    want = collections.Counter(source[s:e] for s, e, _ in find_spans(source))
-    for piece, count in want.items():
-        if result.count(piece) < count:
-            raise ProtectionError(f"lost protected text {_short(piece)}")

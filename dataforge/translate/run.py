@@ -101,9 +101,10 @@ def _open_backend(backend: str, model: str | None, *, base_url, api_key_env, tim
         if not model:
             raise ConfigError("--backend transformers needs --model DIR",
                               "a Marian (opus-mt), NLLB-200 or M2M-100 folder saved with save_pretrained")
-        from dataforge.translate.local import Seq2SeqBackend, local_request
+        from dataforge.translate.local import Seq2SeqBackend
 
-        return Seq2SeqBackend(model, batch_size=batch_size, device=device), local_request
+        backend = Seq2SeqBackend(model, batch_size=batch_size, device=device)
+        return backend, backend.make_request
     from dataforge.llm import open_backend
 
     return (open_backend("openai", model=model or "", base_url=base_url, api_key_env=api_key_env,
@@ -154,7 +155,7 @@ def translate(data, out: str | os.PathLike, *, to: str | list[str] | None = None
         with open_writer(out) as writer, \
                 LLMSession(llm_backend, journal_path_for(out), policy=policy, fresh=fresh,
                            progress=False) as session, \
-                (progress_bar("translate", unit="rows") if progress else _quiet_bar()) as bar:
+                (progress_bar("translate", total=_count_rows(ds), unit="rows") if progress else _quiet_bar()) as bar:
             shown = [0.0]
 
             def on_row(plan: RowPlan) -> None:
@@ -164,7 +165,7 @@ def translate(data, out: str | os.PathLike, *, to: str | list[str] | None = None
                 if now - shown[0] > 0.25:
                     shown[0] = now
                     bar.update(description=f"translate · {engine.stats.translated:,} ok ·"
-                                           f" {engine.stats.rejected:,} rejected · {engine.stats.requests:,} req ·"
+                                           f" {engine.stats.rejected:,} rejected ·"
                                            f" {session.stats.brief(policy.prices is not None)}")
 
             engine = Engine(session, make, backend=backend, model=llm_backend.model, on_row=on_row,
@@ -193,6 +194,17 @@ def translate(data, out: str | os.PathLike, *, to: str | list[str] | None = None
     summary.reasons = dict(sink.by_reason)
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
+
+
+def _count_rows(ds) -> int | None:
+    """The number of rows when it is cheap to know (plain JSONL: count lines), for the bar's ETA."""
+    total = 0
+    for f in ds.files:
+        if f.type != "jsonl" or f.compression is not None:
+            return None
+        with open(f.path, "rb") as fh:
+            total += sum(1 for line in fh if line.strip())
+    return total
 
 
 @contextlib.contextmanager

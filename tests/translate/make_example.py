@@ -76,7 +76,7 @@ SPANISH = {
 
 
 def main(out: Path = ROOT / "sample_data" / "translated_example.jsonl") -> None:
-    from scripted import Translator
+    from translate_scripted import Translator
 
     from dataforge.llm import RunPolicy
     from dataforge.llm.loopback import LoopbackServer

@@ -5,26 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import read_jsonl, write_jsonl
-from scripted import TOKEN, Translator, filler_translation, items_of, target_of
+from translate_helpers import TOPICS, dolly_rows, read_jsonl, write_jsonl
+from translate_scripted import TOKEN, Translator, filler_translation, items_of, target_of
 
 from dataforge.llm import RunPolicy
 from dataforge.translate import translate
 from dataforge.translate.assemble import mix_choice
 from dataforge.translate.langcheck import detect_lang
-
-TOPICS = ["the sea", "a lighthouse", "a volcano", "the harbour", "an old castle", "a quiet forest", "the desert",
-          "a busy market", "the northern lights", "a mountain lake"]
-
-
-def dolly_rows(topics=TOPICS) -> list[dict]:
-    return [{"id": f"row-{i}",
-             "instruction": f"Write friendly message number {i} to {{name}} about {topic} and link the page "
-                            f"https://example.com/{i}.",
-             "context": "" if i % 2 else f"The reader lives near {topic} and likes long walks every morning.",
-             "response": f"Dear {{name}}, this is a short note about {topic} for you. Run `make docs` to see more."
-                         f"\n```bash\necho {i}\n```",
-             "category": "creative_writing"} for i, topic in enumerate(topics)]
 
 
 def run(tmp_path, srv, rows, name="out.jsonl", **kw):
@@ -252,3 +239,14 @@ def test_a_budget_stops_cleanly_and_the_rerun_resumes_from_the_journal(tmp_path,
     assert second.from_journal == sent_before  # nothing finished was sent again
     assert srv.log.total - sent_before == second.requests - second.from_journal
     assert all(n == 1 for n in srv.log.completed.values())
+
+
+def test_server_faults_lose_or_duplicate_no_row(tmp_path, serve):
+    srv = serve(Translator(), faults={"429": 0.2, "500": 0.2, "drop": 0.1}, seed=3)
+    rows = dolly_rows()
+    summary, out, rejects = run(tmp_path, srv, rows, to="es,fr", batch_size=3)
+    assert rejects == [] and summary.translated == len(out) == 2 * len(rows)
+    assert sorted((r["meta"]["translation"]["source_id"], r["lang"]) for r in out) == sorted(
+        (r["id"], lang) for r in rows for lang in ("es", "fr"))
+    assert summary.http_attempts > summary.requests  # faults happened and were retried by the LLM layer
+    assert srv.log.statuses["429"] + srv.log.statuses["500"] > 0

@@ -10,9 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import CANARY_KEY, read_jsonl, write_jsonl
-from scripted import Translator
-from test_translate import TOPICS, dolly_rows
+from translate_helpers import CANARY_KEY, TOPICS, dolly_rows, read_jsonl, write_jsonl
+from translate_scripted import Translator
 
 from dataforge.llm.loopback import Fault
 

@@ -126,3 +126,4 @@ def test_preference_plan_sends_all_four_fields():
     rec = PreferenceRecord(instruction=EN, chosen="The sea is calm.", rejected="No idea.", context="")
     plan = plan_row(rec, 0, fields=check_fields(None, "preference"), targets=["de"], source_lang="en")
     assert set(plan.send) == {"instruction", "chosen", "rejected"} and plan.kept == {"context": ""}
+
