@@ -66,6 +66,7 @@ REFUSAL = "As an AI language model, I cannot help with that request."
 CHILD = r"""
 import json, sys, time
 task, src, out = sys.argv[1:4]
+extra = sys.argv[4:]
 start = time.perf_counter()
 if task == "polars":
     import polars as pl
@@ -73,7 +74,8 @@ if task == "polars":
 else:
     from click.testing import CliRunner
     from dataforge.cli.main import cli
-    res = CliRunner().invoke(cli, ["-q", "report", src, "-o", out, "--json", out + ".json"], catch_exceptions=False)
+    res = CliRunner().invoke(cli, ["-q", "report", src, "-o", out, "--json", out + ".json", *extra],
+                             catch_exceptions=False)
     assert res.exit_code == 0, res.output
     rows = json.load(open(out + ".json"))["rows"]["usable"]
 print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
@@ -143,26 +145,50 @@ def _plant(df, nrng, pools):
     return df.with_columns(pl.Series("instruction", ins), pl.Series("context", ctx), pl.Series("response", out))
 
 
-def run(task: str, src: Path, out: Path) -> dict:
-    """Run a task in a child; sample the RSS of its whole process tree every 50 ms."""
+def run(task: str, src: Path, out: Path, extra: list[str] = ()) -> dict:
+    """Run a task in a child; sample the RSS of its whole process tree every 50 ms.
+
+    CPU seconds (user + system, all threads, the language workers included) come from
+    wait4: on a shared machine they show the work done, whatever the wall clock says.
+    """
     import psutil
 
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, task, str(src), str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    ps, peak = psutil.Process(proc.pid), 0
-    while proc.poll() is None:
+    log = WORK / f"{task}.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, task, str(src), str(out), *extra], stdout=fh,
+                                stderr=subprocess.STDOUT, cwd=ROOT)
+    ps, peak, usage, status = psutil.Process(proc.pid), 0, None, 0
+    while usage is None:
+        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            usage = rusage
+            break
         try:
             tree = [ps] + ps.children(recursive=True)
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
         except psutil.Error:
             pass
         time.sleep(0.05)
-    stdout, stderr = proc.communicate()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = log.read_text()
     if proc.returncode != 0:
-        raise SystemExit(f"{task} failed:\n{stderr[-3000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_mb"] = peak / 2**20
+        raise SystemExit(f"{task} failed:\n{text[-3000:]}")
+    result = json.loads(text.strip().splitlines()[-1])
+    result["peak_mb"] = max(peak, usage.ru_maxrss * 1024) / 2**20
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     return result
+
+
+def langdetect_rate(data: Path, n: int = 600) -> float:
+    """Texts per CPU-second of the report's detector on this data's outputs (after a warm-up)."""
+    from dataforge.quality.langpool import detect_batch
+
+    with open(data, encoding="utf-8") as fh:
+        texts = [json.loads(next(fh))["response"] for _ in range(n + 20)]
+    detect_batch(texts[:20])  # loads the language profiles
+    start = time.process_time()
+    detect_batch(texts[20:])
+    return n / (time.process_time() - start)
 
 
 def screenshot(html: Path, png: Path) -> bool:
@@ -183,6 +209,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--quick", action="store_true", help="50,000 rows")
     ap.add_argument("--repeat", type=int, default=1, help="keep the best of N runs (shared machines)")
+    ap.add_argument("--tokenizer", help="also pass --tokenizer (exact token counts) to the report")
     args = ap.parse_args()
     rows = 50_000 if args.quick else args.rows
     WORK.mkdir(parents=True, exist_ok=True)
@@ -195,23 +222,29 @@ def main() -> None:
     best: dict[str, dict] = {}
     for _ in range(args.repeat):
         for task in ("polars", "report"):
-            r = run(task, data, html)
+            r = run(task, data, html, ["--tokenizer", args.tokenizer] if args.tokenizer and task == "report" else [])
             if task not in best or r["seconds"] < best[task]["seconds"]:
                 best[task] = r
     report = json.loads(Path(str(html) + ".json").read_text())
     lang, timings = report["languages"], report["timings"]
     p, d = best["polars"], best["report"]
     print(f"\nrows: {rows:,}  file: {data.stat().st_size / 2**20:,.0f} MB  cores: {os.cpu_count()}")
-    print(f"{'task':<24}{'seconds':>10}{'peak MB':>10}")
-    print(f"{'polars read_ndjson':<24}{p['seconds']:>10.1f}{p['peak_mb']:>10,.0f}")
-    print(f"{'dataforge report':<24}{d['seconds']:>10.1f}{d['peak_mb']:>10,.0f}")
-    print(f"ratio report / polars read: {d['seconds'] / p['seconds']:.1f}x time, "
-          f"{d['peak_mb'] / p['peak_mb']:.1f}x memory")
+    try:
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    print(f"load average now: {load} (other work on the machine slows the wall clock, not the CPU seconds)")
+    print(f"{'task':<24}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}")
+    print(f"{'polars read_ndjson':<24}{p['seconds']:>10.1f}{p['cpu_seconds']:>10.1f}{p['peak_mb']:>10,.0f}")
+    print(f"{'dataforge report':<24}{d['seconds']:>10.1f}{d['cpu_seconds']:>10.1f}{d['peak_mb']:>10,.0f}")
+    print(f"ratio report / polars read: {d['seconds'] / p['seconds']:.1f}x wall time, "
+          f"{d['cpu_seconds'] / p['cpu_seconds']:.1f}x CPU time, {d['peak_mb'] / p['peak_mb']:.1f}x memory")
     print(f"report stages (s): {timings}")
     print(f"language detection: {lang['texts']:,} texts in {lang['seconds']} s = {lang['texts_per_second']} texts/s"
           f" with {lang['workers']} worker process(es); {lang['method']}")
     print(f"targets: time <= 60 s: {'met' if d['seconds'] <= 60 else 'MISSED'};"
           f" peak <= 4096 MB: {'met' if d['peak_mb'] <= 4096 else 'MISSED'}")
+    print(f"langdetect alone, in this process: {langdetect_rate(data):.0f} texts per CPU-second")
     png = WORK / f"report_{rows}.png"
     if screenshot(html, png):
         print(f"screenshot: {png}")

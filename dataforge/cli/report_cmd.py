@@ -24,8 +24,7 @@ from dataforge.cli.options import input_options
 @click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=1),
               help="Context length in tokens: rows longer than this are reported.")
 @input_options
-@click.pass_context
-def report_cmd(ctx, data, out, json_out, tokenizer, compare, sample, max_length, mapping, fmt, strict):
+def report_cmd(data, out, json_out, tokenizer, compare, sample, max_length, mapping, fmt, strict):
     """Report what is in a dataset: lengths, languages, duplicates, content signals,
     preference-pair checks and fine-tuning readiness.
 
@@ -35,24 +34,11 @@ def report_cmd(ctx, data, out, json_out, tokenizer, compare, sample, max_length,
     """
     from pathlib import Path
 
-    import orjson
-
-    from dataforge.io import atomic_write_text, rejects_path_for
-    from dataforge.quality.compare import compare_reports
-    from dataforge.quality.html import write_html
-    from dataforge.quality.report import build_report
+    from dataforge.quality.make import make_report
     from dataforge.quality.terminal import print_summary
 
-    options = dict(tokenizer=tokenizer, sample=sample, max_length=max_length, mapping=mapping, fmt=fmt,
-                   strict=strict)
-    report = build_report(list(data), rejects_path=rejects_path_for(out), **options)
-    if compare:
-        other = build_report(compare, rejects_path=rejects_path_for(f"{out}.compare"), **options)
-        report["compare"] = compare_reports(report, other)
-    write_html(report, out)
-    if json_out:
-        atomic_write_text(json_out, orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY,
-                                                 default=str).decode())
+    report = make_report(list(data), out, json_out=json_out, compare=compare, tokenizer=tokenizer, sample=sample,
+                         max_length=max_length, mapping=mapping, fmt=fmt, strict=strict)
     print_summary(report)
     click.echo(f"report: {Path(out)}")
     if json_out:

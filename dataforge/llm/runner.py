@@ -104,6 +104,7 @@ class LLMSession:
         self._fatal: LLMError | None = None
         self._workers: list[asyncio.Task] = []
         self._grace_timer: asyncio.TimerHandle | None = None
+        self._flush_armed = False
 
     # -- public --------------------------------------------------------------
     def run(self, requests: Iterable[ChatRequest], validate: Validator | None = None, *,
@@ -196,6 +197,20 @@ class LLMSession:
             saved = "no journal was kept, so a rerun starts over"
         return f"interrupted: {saved}; run the same command again to resume (--fresh starts over)"
 
+    def _arm_flush(self) -> None:
+        # Commit shortly after an answer even when no further answer comes (a stalled
+        # server, then SIGKILL): a finished request must never be paid for twice.
+        if self._flush_armed:
+            return
+        self._flush_armed = True
+        journal = self.journal
+
+        def flush():
+            self._flush_armed = False
+            journal.flush()
+
+        asyncio.get_running_loop().call_later(max(journal.flush_every, 0.05), flush)
+
     # -- the window --------------------------------------------------------------
     async def _window(self, indexed, validate, deliver) -> None:
         async def worker():
@@ -207,6 +222,7 @@ class LLMSession:
                 deliver(i, result)
                 if self.journal is not None:
                     self.journal.maybe_flush()
+                    self._arm_flush()
 
         self._workers = [asyncio.ensure_future(worker()) for _ in range(self.policy.concurrency)]
         outcomes = await asyncio.gather(*self._workers, return_exceptions=True)

@@ -118,7 +118,8 @@ def findings(data: dict, rows: int, kind: str) -> list[Finding]:
         found.append(Finding(
             "exact_duplicates", by_rate(ex["removable"], rows, high=0.05, medium=0.005),
             f"{plural(ex['removable'], 'exact duplicate row')}",
-            f"{ex['groups']:,} rows appear more than once ({ex['rows_in_groups']:,} rows in all); duplicates"
+            f"{plural(ex['groups'])} ha{'s' if ex['groups'] == 1 else 've'} exact copies ({ex['rows_in_groups']:,} rows in all);"
+            " duplicates"
             " weigh those examples more and leak between train and eval splits.",
             ex["removable"], ex["share"], [i for g in ex["examples"] for i in g], "duplicates"))
     pr = data["prompts"]

@@ -26,7 +26,7 @@ TEXT_FIELDS = {
 }
 ANSWER_FIELDS = {"instruction": ("output",), "preference": ("chosen", "rejected")}
 REJECT_EXAMPLES = 20
-OFFER_ROWS = 20_000  # rows handed to `on_rows` at a time while reading
+OFFER_ROWS = 50_000  # rows per block: handed to `on_rows`, then turned into a polars frame
 
 
 @dataclass
@@ -89,16 +89,14 @@ def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
                           progress=bar)
         on_rows = on_open(ds) if on_open else None
         fields = TEXT_FIELDS[ds.kind]
-        cols: dict[str, list] = {name: [] for name in ("id", "file", "line", *fields, "category",
-                                                     "lang", "system", "turns")}
+        names = ("id", "file", "line", *fields, "category", "lang", "system", "turns")
         files = {str(f.path): i for i, f in enumerate(ds.files)}
-        _fill(ds, fields, cols, files, on_rows)
+        parts = _fill(ds, fields, names, files, on_rows)
     if ds.stats.read == 0:
         raise InputError(f"{_name(data)}: no rows to report on (the input is empty)",
                          "check that you passed the right file")
-    schema = {name: pl.String for name in cols}
-    schema.update(file=pl.UInt16, line=pl.Int64, turns=pl.UInt16)
-    frame = pl.DataFrame(cols, schema=schema).with_row_index("row")
+    frame = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=_schema(names))
+    frame = frame.with_row_index("row")
     return Loaded(
         frame=frame, kind=ds.kind, shape=ds.shape,
         files=[{"path": str(f.path), "type": f.type, "shape": ds.shapes[f]} for f in ds.files],
@@ -106,11 +104,32 @@ def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
     )
 
 
-def _fill(ds, fields: tuple[str, ...], cols: dict[str, list], files: dict[str, int], on_rows=None) -> None:
-    # Appending to plain lists and building the frame once is the fastest way from records to polars.
+def _schema(names) -> dict:
+    schema = {name: pl.String for name in names}
+    schema.update(file=pl.UInt16, line=pl.Int64, turns=pl.UInt16)
+    return schema
+
+
+def _fill(ds, fields: tuple[str, ...], names, files: dict[str, int], on_rows=None) -> list[pl.DataFrame]:
+    """The records as frames of OFFER_ROWS rows each: Python lists never hold more than that."""
+    parts: list[pl.DataFrame] = []
+    schema = _schema(names)
+    cols: dict[str, list] = {name: [] for name in names}
+
+    def flush() -> None:
+        if not cols["id"]:
+            return
+        if on_rows is not None:
+            on_rows(OFFER_ROWS * len(parts), {name: cols[name] for name in fields})
+        parts.append(pl.DataFrame(cols, schema=schema))
+        for values in cols.values():
+            values.clear()
+
+    # Appending to plain lists and building a frame per block is the fastest way from records to polars.
     id_, file_, line_ = cols["id"].append, cols["file"].append, cols["line"].append
     cat_, lang_, sys_, turns_ = (cols[n].append for n in ("category", "lang", "system", "turns"))
     text_cols = [(name, cols[name].append) for name in fields]
+    ids = cols["id"]
     for record in ds:
         where, line = ds.where
         file_(files.get(where, 0))
@@ -128,13 +147,10 @@ def _fill(ds, fields: tuple[str, ...], cols: dict[str, list], files: dict[str, i
         sys_(record.meta.get("system", "") if isinstance(record.meta, dict) else "")
         for name, add in text_cols:
             add(getattr(texts, name))
-        if on_rows is not None and len(cols["id"]) % OFFER_ROWS == 0:
-            start = len(cols["id"]) - OFFER_ROWS
-            on_rows(start, {name: cols[name][start:] for name in fields})
-    done = len(cols["id"])
-    if on_rows is not None and done % OFFER_ROWS:
-        start = done - done % OFFER_ROWS
-        on_rows(start, {name: cols[name][start:] for name in fields})
+        if len(ids) == OFFER_ROWS:
+            flush()
+    flush()
+    return parts
 
 
 class _Joined:

@@ -24,6 +24,7 @@ SEED = 0
 MIN_CHARS = 25
 TRUNCATE = 300
 NOT_LANGS = ("empty", "too short", "unknown")
+_WARM_UP = "a first text to load the language profiles before anything is timed"
 
 # Code, URLs, emails, numbers and punctuation say nothing about the language and mislead
 # langdetect ("221 = 13 × 17" is not Portuguese): they are removed before detection.
@@ -58,44 +59,61 @@ def detect_batch(texts: list[str]) -> list[tuple[str, float]]:
     return out
 
 
-class _Worker:
-    """One process, a thread writing its input and a thread reading its answers as they come."""
+IN_FLIGHT = 2  # batches handed to a worker ahead of its answers; the rest wait in the shared queue
 
-    def __init__(self, done: dict):
+
+class _Worker:
+    """One process, a thread feeding it from the pool's queue and a thread reading its answers."""
+
+    def __init__(self, todo: queue.Queue, batches: list, done: dict):
         self.proc = subprocess.Popen([sys.executable, "-m", "dataforge.quality.langpool"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=_child_env())
-        self.inbox: queue.Queue = queue.Queue()
         self.sent: list[int] = []  # batch ids, in the order the worker answers them
-        self.threads = [threading.Thread(target=self._feed, daemon=True),
+        self._room = threading.Semaphore(IN_FLIGHT)
+        self.threads = [threading.Thread(target=self._feed, args=(todo, batches), daemon=True),
                         threading.Thread(target=self._collect, args=(done,), daemon=True)]
         for th in self.threads:
             th.start()
 
-    def _feed(self) -> None:
+    def _feed(self, todo: queue.Queue, batches: list) -> None:
         try:
-            while (item := self.inbox.get()) is not None:
-                self.proc.stdin.write(json.dumps(item).encode() + b"\n")
+            while True:
+                self._room.acquire()  # take a batch only when the worker is about to need one
+                batch_id = todo.get()
+                if batch_id is None:
+                    break
+                self.sent.append(batch_id)
+                self.proc.stdin.write(json.dumps(batches[batch_id]).encode() + b"\n")
                 self.proc.stdin.flush()
             self.proc.stdin.close()
         except (BrokenPipeError, OSError):  # the worker died; DetectorPool.results() redoes its batches
             pass
 
     def _collect(self, done: dict) -> None:
-        # answer k belongs to sent[k]: it was appended before the batch was queued
+        # answer k belongs to sent[k]: it was appended before the batch was written
         k = 0
         for line in self.proc.stdout:
-            done[self.sent[k]] = [tuple(x) for x in json.loads(line)]
+            answer = json.loads(line)
+            done[self.sent[k]] = ([tuple(x) for x in answer["results"]], answer["seconds"])
             k += 1
+            self._room.release()
 
 
 class DetectorPool:
-    """submit() batches as they come; results() waits for all of them, in submission order."""
+    """submit() batches as they come; results() waits for all of them, in submission order.
+
+    Batches wait in one queue; workers take them as they go. When the report
+    has nothing else to do, results() takes from the same queue too, so the
+    main process detects alongside the workers instead of idling.
+    """
 
     def __init__(self, workers: int = 0):
         self.batches: list[list[str]] = []
+        self._todo: queue.Queue = queue.Queue()
         self._workers: list[_Worker] = []
         self._want = workers
-        self._done: dict[int, list] = {}
+        self._done: dict[int, tuple[list, float]] = {}  # batch id -> (results, seconds detecting)
+        self.detect_seconds = 0.0
         self.started = time.perf_counter()
 
     @property
@@ -103,40 +121,52 @@ class DetectorPool:
         return len(self._workers)
 
     def submit(self, texts: list[str]) -> None:
-        batch_id = len(self.batches)
         self.batches.append(texts)
         if self._want and not self._workers:
             self._start()
-        if self._workers:
-            worker = self._workers[batch_id % len(self._workers)]
-            worker.sent.append(batch_id)
-            worker.inbox.put(texts)
+        self._todo.put(len(self.batches) - 1)
 
     def _start(self) -> None:
         for _ in range(self._want):
             try:
-                self._workers.append(_Worker(self._done))
+                self._workers.append(_Worker(self._todo, self.batches, self._done))
             except OSError:
                 break
 
     def results(self, bar=None) -> list[tuple[str, float]]:
-        for w in self._workers:
-            w.inbox.put(None)  # no more input: the worker ends after its last answer
+        warm = False
         shown = 0
-        while any(th.is_alive() for w in self._workers for th in w.threads):
-            time.sleep(0.1)
-            now = sum(len(v) for v in list(self._done.values()))
+
+        def progress() -> None:
+            nonlocal shown
+            now = sum(len(v[0]) for v in list(self._done.values()))
             if bar is not None and now > shown:
                 bar.advance(now - shown)
                 shown = now
+
+        while True:  # help the workers with what they have not taken yet
+            try:
+                batch_id = self._todo.get_nowait()
+            except queue.Empty:
+                break
+            if not warm:
+                detect_batch([_WARM_UP])  # load the profiles outside the timed part
+                warm = True
+            self._done[batch_id] = _timed(self.batches[batch_id])
+            progress()
+        for _ in self._workers:
+            self._todo.put(None)  # no more input: each worker ends after its last answer
+        while any(th.is_alive() for w in self._workers for th in w.threads):
+            time.sleep(0.1)
+            progress()
         for w in self._workers:
             w.proc.wait()
-        for i, texts in enumerate(self.batches):
+        for i in range(len(self.batches)):  # batches of a worker that died
             if i not in self._done:
-                self._done[i] = detect_batch(texts)
-        if bar is not None:
-            bar.advance(sum(len(b) for b in self.batches) - shown)
-        return [r for i in range(len(self.batches)) for r in self._done[i]]
+                self._done[i] = _timed(self.batches[i])
+        progress()
+        self.detect_seconds = sum(self._done[i][1] for i in range(len(self.batches)))
+        return [r for i in range(len(self.batches)) for r in self._done[i][0]]
 
     def close(self) -> None:
         """Stop any worker still running (the report failed or was interrupted)."""
@@ -156,10 +186,18 @@ def _child_env() -> dict:
     return env
 
 
+def _timed(texts: list[str]) -> tuple[list, float]:
+    start = time.process_time()
+    results = detect_batch(texts)
+    return results, time.process_time() - start
+
+
 def _serve() -> None:
-    """Worker process: one JSON list of texts per input line -> one JSON list of results per line."""
+    """Worker process: one JSON list of texts per input line -> {"results", "seconds"} per line."""
+    detect_batch([_WARM_UP])
     for line in sys.stdin.buffer:
-        sys.stdout.write(json.dumps(detect_batch(json.loads(line))) + "\n")
+        results, seconds = _timed(json.loads(line))
+        sys.stdout.write(json.dumps({"results": results, "seconds": seconds}) + "\n")
         sys.stdout.flush()
 
 

@@ -61,7 +61,8 @@ def by_language(frame: pl.DataFrame, fields, labels: pl.DataFrame, section_data:
     out: dict = {}
     if labels.height == 0:
         return out
-    joined = frame.join(labels, on="row", how="inner")
+    # (the frame has a "lang" column of its own: the declared language)
+    joined = frame.join(labels.rename({"lang": "detected"}), on="row", how="inner")
     counts = (labels.filter(~pl.col("lang").is_in(["unknown", "too short", "empty"]))["lang"]
               .value_counts(sort=True).filter(pl.col("count") >= MIN_LANG_ROWS).head(TOP_LANGS))
     top = counts["lang"].to_list()
@@ -71,7 +72,7 @@ def by_language(frame: pl.DataFrame, fields, labels: pl.DataFrame, section_data:
         edges = section_data["fields"][name]["chars_hist"]["edges"]
         per = {}
         for lang in top:
-            values = joined.filter((pl.col("lang") == lang) & ~pl.col(f"{name}__blank"))[f"{name}__chars"]
+            values = joined.filter((pl.col("detected") == lang) & ~pl.col(f"{name}__blank"))[f"{name}__chars"]
             if values.len() < MIN_LANG_ROWS:
                 continue
             arr = values.to_numpy()

@@ -123,7 +123,9 @@ def preference_figures(pref: dict) -> list[go.Figure]:
     bars = _bars(hist, "pairs", PALETTE[1])
     ratio = go.Figure(bars)
     ratio.add_vline(x=0, line_color="#333")
-    ratio = _layout(ratio, f"log2(chosen / rejected length): chosen longer in {lb['share_chosen_longer']:.0%}",
+    tails = hist.get("below", 0) + hist.get("overflow", 0)
+    more = f" · {tails:,} beyond ±4 not shown" if tails else ""
+    ratio = _layout(ratio, f"log2(chosen / rejected length): chosen longer in {lb['share_chosen_longer']:.0%}{more}",
                     "log2 length ratio (> 0: chosen longer)", "pairs")
     sc = lb["scatter"]
     top = max(sc["chosen"] + sc["rejected"] + [1])

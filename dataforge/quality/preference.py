@@ -46,6 +46,9 @@ def section(frame: pl.DataFrame) -> dict:
     log_ratio = np.log2(np.maximum(lc, 1) / np.maximum(lr, 1))
     low, high = wilson(longer, n)
     pick = np.random.default_rng(0).choice(n, min(n, SCATTER_POINTS), replace=False) if n else np.array([], int)
+    # the pairs that show the bias most: chosen much longer (or, if the bias runs the other way, shorter)
+    order = np.argsort(-log_ratio if longer >= shorter else log_ratio, kind="stable")[:5]
+    extreme = pairs["id"].gather(order).to_list() if n else []
     out = {
         "pairs": rows, "compared": n,
         "identical": _count(flags, "identical"), "near_identical": _count(flags, "near"),
@@ -56,6 +59,7 @@ def section(frame: pl.DataFrame) -> dict:
             "mean_ratio": round(float(ratio.mean()), 3) if n else None,
             "median_ratio": round(float(np.median(ratio)), 3) if n else None,
             "log2_ratio": describe(log_ratio), "log2_ratio_hist": _symmetric_hist(log_ratio),
+            "extreme_examples": extreme,
             "scatter": {"chosen": lc[pick].astype(int).tolist(), "rejected": lr[pick].astype(int).tolist(),
                         "points": int(len(pick))},
         },
@@ -133,7 +137,8 @@ def findings(data: dict, rows: int) -> list[Finding]:
             f"length bias: chosen is {'longer' if s >= 0.5 else 'shorter'} in {max(s, 1 - s):.0%} of pairs",
             f"chosen longer in {lb['chosen_longer']:,} of {data['compared']:,} pairs ({s:.1%}, 95% CI"
             f" {lb['low']:.1%}–{lb['high']:.1%}); mean length ratio {lb['mean_ratio']}. A reward model can learn"
-            " length instead of quality.", lb["chosen_longer"], s, [], "preference"))
+            " length instead of quality. Examples: the most lopsided pairs.", lb["chosen_longer"], s,
+            lb["extreme_examples"], "preference"))
     con = data["contradictory"]
     if con["pairs"]:
         found.append(Finding("preference_contradictory", "high", f"{plural(con['pairs'], 'contradictory pair')}",

@@ -161,19 +161,22 @@ def _measure(frame: pl.DataFrame, fields, answers, counter, timings: dict):
 
 def examples(frame: pl.DataFrame, fields, report: dict) -> dict:
     """Snippets of every row a finding or table links to, keyed by id (secrets masked)."""
-    wanted: set[str] = set()
+    flagged: dict[str, list[str]] = {}
     for f in report["findings"]:
-        wanted.update(f["examples"])
+        for rid in f["examples"]:
+            flagged.setdefault(rid, []).append(f["title"])
     near = report.get("duplicates", {}).get("near") or {}
     for p in near.get("example_pairs", []):
-        wanted.update((p["a"], p["b"]))
-    if not wanted:
+        for rid, other in ((p["a"], p["b"]), (p["b"], p["a"])):
+            flagged.setdefault(rid, []).append(f"near-duplicate of {other}")
+    if not flagged:
         return {}
-    rows = frame.filter(pl.col("id").is_in(list(wanted))).select("row", "id", "file", "line", *fields)
+    rows = frame.filter(pl.col("id").is_in(list(flagged))).select("row", "id", "file", "line", *fields)
     files = [f["path"] for f in report["input"]["files"]]
     out = {}
     for r in rows.iter_rows(named=True):
-        entry = {"row": r["row"], "where": f"{files[r['file']] if r['file'] < len(files) else ''}:{r['line']}"}
+        entry = {"row": r["row"], "where": f"{files[r['file']] if r['file'] < len(files) else ''}:{r['line']}",
+                 "flagged": list(dict.fromkeys(flagged[r["id"]]))}
         for name in fields:
             text = r[name] or ""
             entry[name] = signals.redact(text[:SNIPPET]) + ("…" if len(text) > SNIPPET else "")

@@ -56,7 +56,7 @@ _PII = {
     "phone": r"(?:\+\d{1,3}[ .-]?)?\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\+\d{1,3}(?:[ .-]?\d{2,4}){3,5}\b",
     "ip_address": r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
 }
-_PLACEHOLDER_ALWAYS = (r"\{\{\s*[\w.]+\s*\}\}|\[(?:insert|your|placeholder|name of)[^\]\n]{0,40}\]"
+_PLACEHOLDER_ALWAYS = (r"\{\{\s*[\w.]+\s*\}\}|\[(?i:insert|your|placeholder|name of)[^\]\n]{0,40}\]"
                        r"|<(?:placeholder|insert)[^>\n]{0,40}>|\bPLACEHOLDER\b|(?i:lorem ipsum)")
 _PLACEHOLDER_PROSE = r"(?:^|[^$\w])\{[A-Za-z_][A-Za-z0-9_]{0,30}\}"  # not ${shell}; only in rows without code
 # RFC 2606 names (example.com, *.test, ...) are what documentation uses on purpose: not personal data.
@@ -181,7 +181,8 @@ def categories(frame: pl.DataFrame) -> dict | None:
     if filled == 0:
         return None
     counts = cats.filter(cats != "").value_counts(sort=True)
-    return {"rows_with_category": filled, "missing": frame.height - filled,
+    missing = frame.filter(cats == "")["id"].head(5).to_list()
+    return {"rows_with_category": filled, "missing": frame.height - filled, "missing_examples": missing,
             "counts": dict(counts.head(50).iter_rows()), "distinct": counts.height}
 
 
@@ -210,7 +211,7 @@ def findings(data: dict, rows: int, kind: str) -> list[Finding]:
     if cats and cats["missing"]:
         found.append(Finding("category_missing", "low", f"{plural(cats['missing'])} without a category",
                              f"{cats['rows_with_category']:,} rows have one of {cats['distinct']} categories.",
-                             cats["missing"], share(cats["missing"], rows), [], "signals"))
+                             cats["missing"], share(cats["missing"], rows), cats["missing_examples"], "signals"))
     return found
 
 

@@ -92,7 +92,6 @@ class Engine:
         self.stats = EngineStats()
         self._followups: collections.deque[Job] = collections.deque()
         self._open: collections.deque[RowPlan] = collections.deque()   # rows not yet handed on, in order
-        self._flush_armed = False
         self._error: BaseException | None = None
 
     # -- driving --------------------------------------------------------------------------------
@@ -193,7 +192,6 @@ class Engine:
 
     def _judge(self, result: Result) -> None:
         job: Job = result.tag
-        self._arm_flush()
         if not result.sent:
             for unit in job.units:
                 self._pending(unit)
@@ -293,16 +291,3 @@ class Engine:
         while self._open and (final or self._open[0].finished):
             self.on_row(self._open.popleft())
 
-    def _arm_flush(self) -> None:
-        # Commit the journal shortly after each answer even when no further answer comes
-        # (a stalled server, a SIGKILL): a finished request must never be paid for twice.
-        journal = self.session.journal
-        if journal is None or self._flush_armed:
-            return
-        self._flush_armed = True
-
-        def flush():
-            self._flush_armed = False
-            journal.flush()
-
-        asyncio.get_running_loop().call_later(0.1, flush)

@@ -105,3 +105,24 @@ def test_empty_file_is_an_input_error(tmp_path, report_of):
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(InputError, match="no rows to report on"):
         report_of(tmp_path / "empty.jsonl")
+
+
+def test_multi_turn_chats_count_every_turn(report_of):
+    chat = {"messages": [{"role": "system", "content": "Be brief."},
+                         {"role": "user", "content": "Name a colour of the rainbow, please."},
+                         {"role": "assistant", "content": "Red is one of them."},
+                         {"role": "user", "content": "And another one from the same rainbow?"},
+                         {"role": "assistant", "content": "As an AI language model, I cannot see colours."}]}
+    single = {"messages": chat["messages"][:3]}
+    report = report_of([chat, single])
+    assert report["input"]["shape"] == "openai" and report["rows"]["usable"] == 2
+    out = report["lengths"]["fields"]["output"]["chars"]
+    assert out["max"] == len("Red is one of them.\n\nAs an AI language model, I cannot see colours.")
+    assert report["signals"]["signals"]["refusal"]["rows"] == 1  # found in the second assistant turn
+    def est(text):  # the estimate without a tokenizer: ceil(UTF-8 bytes / 4)
+        return -(-len(text.encode()) // 4)
+
+    m = chat["messages"]
+    expected = (est(m[1]["content"] + "\n\n" + m[3]["content"]) + est(m[2]["content"] + "\n\n" + m[4]["content"])
+                + est("Be brief.") + est(m[1]["content"]) + est(m[2]["content"]) + est("Be brief."))
+    assert report["readiness"]["tokens_per_epoch"] == expected  # the system prompt counts too

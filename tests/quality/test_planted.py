@@ -103,3 +103,15 @@ def test_every_number_in_the_html_tables_is_in_the_json(planted):
                   r["readiness"]["tokens_per_epoch"]):
         assert f"{value:,}" in page
     assert r["languages"]["method"] in page
+
+
+def test_length_histograms_per_language(report_of):
+    from quality_helpers import GERMAN, base_rows
+
+    rows = base_rows(60) + [dict(r, id=f"de-{i}", instruction="Beschreibe bitte kurz, was im Dorf am Fluss passiert.",
+                                 response=GERMAN) for i, r in enumerate(base_rows(25, seed=5))]
+    report = report_of(rows)
+    per = report["lengths"]["by_language"]["output"]
+    assert set(per) == {"en", "de"}
+    assert per["de"]["rows"] == 25 and per["de"]["median"] == len(GERMAN)
+    assert sum(per["en"]["counts"]) + per["en"]["overflow"] == per["en"]["rows"] == 60
