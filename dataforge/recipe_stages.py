@@ -21,7 +21,7 @@ from dataforge.recipes import StageKind, register_stage
 # stage -> (function "module:attr", the function's name for the output path, default output name)
 _FUNCTIONS = {
     "dedup": ("dataforge.dedup:dedup", "out", "{name}.jsonl"),
-    "report": ("dataforge.quality.report:make_report", "out", "{name}.html"),
+    "report": ("dataforge.quality.make:make_report", "out", "{name}.html"),
     "format": ("dataforge.formatting:format_dataset", "out", "{name}.jsonl"),
     "translate": ("dataforge.translate:translate", "out", "{name}.jsonl"),
     "train": ("dataforge.train:train", "output", "{name}"),
@@ -30,7 +30,7 @@ _FUNCTIONS = {
     "synth": ("dataforge.synth.run:run_method", "out", "{name}.jsonl"),
 }
 # Parameters a recipe may not set: they belong to interactive use or to Python callers.
-_HIDDEN = {"callbacks", "echo", "progress", "policy", "judge", "options"}
+_HIDDEN = {"callbacks", "echo", "progress", "policy", "judge"}
 
 
 def _load(target: str) -> Callable:
@@ -66,15 +66,14 @@ def options_model(stage: str, func: Callable, out_param: str) -> type[BaseModel]
     return create_model(f"{stage.title()}Stage", __config__=ConfigDict(extra=extra), **fields)
 
 
-def _make_run(func: Callable, out_param: str) -> Callable[[BaseModel, Path], dict]:
+def _make_run(func: Callable, out_param: str) -> Callable[[BaseModel, Path], Any]:
     def run(options: BaseModel, workdir: Path) -> dict:
         kwargs = options.model_dump()
         kwargs[out_param] = kwargs.pop("output")
         positional = [n for n, p in inspect.signature(func).parameters.items()
                       if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is inspect.Parameter.empty]
         args = [kwargs.pop(n) for n in positional]
-        func(*args, **kwargs)
-        return {"output": str(options.output)}
+        return func(*args, **kwargs)
     return run
 
 

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ from dataforge.errors import ConfigError, DataforgeError
 from dataforge.io.atomic import atomic_write_text
 
 STATE_FILE = ".dataforge-recipe-state.json"
+# Options that name what a stage writes: never hashed as inputs, removed before the stage reruns.
+OUTPUT_KEYS = ("output", "json_out", "clusters", "preview_html")
 _SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|(^|_)token$)", re.I)
 _REF = re.compile(r"\$\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}")
 
@@ -48,7 +51,7 @@ class StageKind:
     """How one kind of stage is validated and run."""
 
     options: type[BaseModel]  # pydantic model with extra="forbid"
-    run: Callable[[BaseModel, Path], dict]  # (options, workdir) -> {"output": path, ...}
+    run: Callable[[BaseModel, Path], Any]  # (options, workdir) -> the library call's result
     default_output: str  # file name inside the workdir when `output` is not given
 
 
@@ -208,6 +211,22 @@ def _resolve_refs(stage: Stage, recipe: Recipe, outputs: dict[str, dict]) -> dic
     return sub(stage.raw)
 
 
+def _stage_key(kind: str, options: dict) -> str:
+    """Hash of the stage kind, its options, and the content of every input path it names."""
+    inputs = {k: (v if k in OUTPUT_KEYS else _fingerprint(v)) for k, v in options.items()}
+    return hashlib.sha256(json.dumps([kind, inputs], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _remove_previous_outputs(previous: dict) -> None:
+    # Only what this recipe itself wrote last time (recorded in its state file) is removed before a rerun.
+    for path in (previous.get("outputs") or {}).values():
+        p = Path(path)
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+
 def _fingerprint(value: Any) -> Any:
     """Options with every existing input path replaced by a hash of its content."""
     if isinstance(value, str) and len(value) < 4096 and os.path.exists(value):
@@ -238,8 +257,12 @@ def _load_state(workdir: Path) -> dict:
 
 
 def run_recipe(recipe: Recipe, *, from_stage: str | None = None, only: str | None = None,
-               echo: Callable[[str], None] = print) -> list[StageResult]:
-    """Run the stages in order; skip unchanged ones; stop at the first failure (earlier outputs stay)."""
+               echo: Callable[[str], None] = print,
+               on_result: Callable[[str, Any], None] | None = None) -> list[StageResult]:
+    """Run the stages in order; skip unchanged ones; stop at the first failure (earlier outputs stay).
+
+    `on_result(kind, result)` receives each stage's library result (the CLI prints it).
+    """
     names = [s.name for s in recipe.stages]
     for flag, value in (("--from", from_stage), ("--only", only)):
         if value is not None and value not in names:
@@ -254,8 +277,7 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, only: str | Non
         options = _resolve_refs(stage, recipe, outputs)
         options.setdefault("output", str(recipe.workdir / kind.default_output.format(name=stage.name)))
         model = _validate(recipe, stage, options)
-        key = hashlib.sha256(json.dumps([stage.kind, _fingerprint(model.model_dump(mode="json"))],
-                                        sort_keys=True, default=str).encode()).hexdigest()
+        key = _stage_key(stage.kind, model.model_dump(mode="json"))
         started = started or stage.name == from_stage
         selected = started and (only is None or stage.name == only)
         previous = state.get(stage.name, {})
@@ -272,14 +294,17 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, only: str | Non
             echo(f"[{stage.name}] unchanged since the last run, skipped")
             continue
         echo(f"[{stage.name}] running {stage.kind}")
+        _remove_previous_outputs(previous)
         t0 = time.perf_counter()
         try:
-            produced = kind.run(model, recipe.workdir) or {}
+            result = kind.run(model, recipe.workdir)
         except DataforgeError as exc:
             raise type(exc)(f"stage '{stage.name}' failed: {exc.message}",
                             (exc.hint + "; " if exc.hint else "") +
                             f"earlier stages are kept; rerun with --from {stage.name}") from exc
-        produced.setdefault("output", options["output"])
+        if on_result is not None:
+            on_result(stage.kind, result)
+        produced = {k: str(v) for k, v in model.model_dump().items() if k in OUTPUT_KEYS and v}
         outputs[stage.name] = produced
         state[stage.name] = {"key": key, "outputs": produced, "finished": time.time()}
         atomic_write_text(recipe.workdir / STATE_FILE, json.dumps(state, indent=2, default=str))

@@ -95,3 +95,24 @@ def build_tiny_model(out_dir: str | Path, texts: Iterable[str] | None = None, *,
     model.generation_config.pad_token_id = tok.pad_token_id
     model.save_pretrained(str(out_dir))
     return out_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dataforge.tiny OUT [TEXT_ROOT]`: build the tiny model (used by recipes/quickstart.yaml)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print("usage: python -m dataforge.tiny OUT_DIR [TEXT_ROOT=sample_data]")
+        return 2
+    out = Path(args[0])
+    if (out / "config.json").exists():
+        print(f"{out}: tiny model already there")
+        return 0
+    build_tiny_model(out, sample_texts(args[1] if len(args) > 1 else "sample_data"))
+    print(f"{out}: tiny Llama and tokenizer written")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,8 +22,32 @@ def run_cmd(recipe, overrides, from_stage, only, check):
         for stage in loaded.stages:
             click.echo(f"  {stage.name} ({stage.kind})")
         return
-    results = run_recipe(loaded, from_stage=from_stage, only=only, echo=click.echo)
+    results = run_recipe(loaded, from_stage=from_stage, only=only, echo=click.echo, on_result=print_stage_result)
     click.echo("\nstage outputs:")
     for r in results:
         outs = ", ".join(f"{k}={v}" for k, v in r.outputs.items())
         click.echo(f"  {r.name:<10} {r.status:<7} {outs}")
+
+
+def print_stage_result(kind: str, result) -> None:
+    """Print what the stage's own command would print about its result."""
+    if kind == "eval":
+        from dataforge.cli.eval_cmd import _print_eval
+
+        _print_eval(result.data)
+    elif kind == "report":
+        from dataforge.quality.terminal import print_summary
+
+        print_summary(result)
+    elif kind == "train" and hasattr(result, "metrics"):
+        m = result.metrics
+        click.echo(f"  trained {result.backend} for {result.global_step} steps")
+        if "first_logged_loss" in m and "last_logged_loss" in m:
+            click.echo(f"  loss: {m['first_logged_loss']:.4f} (first logged) -> {m['last_logged_loss']:.4f} (last)")
+        if result.extra.get("fine_tuned_model"):
+            click.echo(f"  fine-tuned model: {result.extra['fine_tuned_model']}")
+    elif hasattr(result, "lines"):
+        for line in result.lines():
+            click.echo(f"  {line}")
+    elif hasattr(result, "line"):
+        click.echo(f"  {result.line()}")
