@@ -31,6 +31,8 @@ _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError
 def _json_text(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
+    if type(value) is dict and not value:  # most rows' meta: skip the encoder
+        return "{}"
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
                         default=str).decode()
 

@@ -21,8 +21,9 @@ from dataforge.errors import InputError
 from dataforge.io.files import DataFile, resolve
 from dataforge.io.rawread import is_nan, iter_raw
 from dataforge.io.rejects import Reject, RejectSink
-from dataforge.io.shapes import _MAPPERS, SHAPES, RowError, apply_mapping, detect_shape, unknown_shape_error
-from dataforge.records import InstructionRecord, Record
+from dataforge.io.rowmap import CHECKED_MAPPERS
+from dataforge.io.shapes import SHAPES, RowError, apply_mapping, detect_shape, unknown_shape_error
+from dataforge.records import Record
 
 PEEK_ROWS = 200
 
@@ -111,19 +112,19 @@ class Dataset:
         # whatever the id's length; ~400 MB for 6M rows (a false "duplicate" needs a 64-bit collision).
         seen_ids: set[int] = set()
         for df in self.files:
-            yield from self._iter_file(df, self.shapes[df], seen_ids)
-
-    def _iter_file(self, df: DataFile, shape: str, seen_ids: set[int]) -> Iterator[Record]:
-        try:
-            yield from self._records(df, str(df.path), shape, seen_ids)
-        finally:
-            if self.progress is not None and self.stats.read > self._shown:
-                self.progress.advance(self.stats.read - self._shown)
-                self._shown = self.stats.read
+            try:
+                yield from self._records(df, str(df.path), self.shapes[df], seen_ids)
+            finally:
+                if self.progress is not None and self.stats.read > self._shown:
+                    self.progress.advance(self.stats.read - self._shown)
+                    self._shown = self.stats.read
 
     def _records(self, df: DataFile, name: str, shape: str, seen_ids: set[int]) -> Iterator[Record]:
-        stats, sink, mapping = self.stats, self.rejects, self.mapping
-        to_record, check = _MAPPERS[shape], self.require_text
+        # The loop runs once per row of every input: locals instead of attribute lookups, and one
+        # call (CHECKED_MAPPERS) maps the row and checks its text.
+        stats, sink, mapping, track = self.stats, self.rejects, self.mapping, self.track_columns
+        to_record, check = CHECKED_MAPPERS[shape], self.require_text
+        seen_add = seen_ids.add
         for line, obj in iter_raw(df):
             stats.read += 1
             if not stats.read & 1023 and self.progress is not None:  # a bar update per row costs more than a row
@@ -136,12 +137,10 @@ class Dataset:
             stats.parsed += 1
             if mapping:
                 obj = apply_mapping(obj, mapping)
-            if self.track_columns:
+            if track:
                 self._track(obj)
             try:
-                record = to_record(obj)
-                if check:
-                    _check_text(record)
+                record = to_record(obj, check)
             except RowError as exc:
                 stats.rejected += 1
                 sink.add(Reject(exc.reason, file=name, line=line, field=exc.field, row=obj))
@@ -160,7 +159,7 @@ class Dataset:
                     n += 1
                 record.id = f"{base}-{n}"
                 key = hash(record.id)
-            seen_ids.add(key)
+            seen_add(key)
             stats.ok += 1
             self.where = (name, line)
             yield record
@@ -179,23 +178,6 @@ class Dataset:
 def _has_id(row: dict) -> bool:
     value = row.get("id")
     return value is not None and value != "" and not is_nan(value)
-
-
-def _check_text(record: Record) -> None:
-    if type(record) is InstructionRecord:  # the common case, without the generic loop or copies
-        for name, value in (("instruction", record.instruction), ("output", record.output)):
-            if not value or value.isspace():
-                raise RowError("field is empty", name)
-        return
-    for name in record.text_fields:
-        if name == "context":
-            continue
-        value = getattr(record, name)
-        if name == "messages":
-            if any(not m["content"].strip() for m in value if m["role"] != "system"):
-                raise RowError("a message has empty content", "messages")
-        elif not value.strip():
-            raise RowError("field is empty", name)
 
 
 def read_dataset(paths, **options) -> Dataset:

@@ -11,14 +11,13 @@ the reader turns that into a reject with file and line.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Callable
 
 import orjson
 
 from dataforge.errors import InputError
 from dataforge.io.rawread import is_nan
-from dataforge.records import ConversationRecord, InstructionRecord, PreferenceRecord, Record
+from dataforge.records import ConversationRecord, InstructionRecord, PreferenceRecord, Record, content_id
 
 COMMON = ("id", "lang", "category", "meta")
 _SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
@@ -260,9 +259,8 @@ def _messages_json(value: str) -> Any:
 
 
 def instruction_id(instruction: str, context: str, output: str) -> str:
-    """records.content_id("i", instruction, context, output) in one hash update (it is the hot path)."""
-    data = f"i\x1f{instruction}\x1f{context}\x1f{output}\x1f".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    """The id InstructionRecord derives for this content (kept for callers; same as records.content_id)."""
+    return content_id("i", instruction, context, output)
 
 
 def _from_dolly(row: dict) -> Record:
@@ -272,7 +270,7 @@ def _from_dolly(row: dict) -> Record:
         instruction, output = text(row, "instruction"), text(row, "response")
         context = text(row, "context", False)
     if not common["id"]:
-        common["id"] = instruction_id(instruction, context, output)
+        common["id"] = content_id("i", instruction, context, output)
     return InstructionRecord(instruction=instruction, output=output, context=context,
                              category=text(row, "category", False), **common)
 
@@ -295,7 +293,7 @@ def _from_alpaca(row: dict) -> Record:
     if system:
         common["meta"]["system"] = system
     if not common["id"]:
-        common["id"] = instruction_id(instruction, context, output)
+        common["id"] = content_id("i", instruction, context, output)
     return InstructionRecord(instruction=instruction, output=output, context=context,
                              category=text(row, "category", False), **common)
 
