@@ -63,11 +63,12 @@ def train_cmd(backend, model, data, output, config, sets, dry_run, resume, nproc
         return _print_dry_run(result, as_json)
     if as_json:
         click.echo(json.dumps({"output": str(result.output), "backend": result.backend, "kind": result.kind,
-                               "global_step": result.global_step, "metrics": result.metrics,
+                               "global_step": result.global_step, "world_size": result.world_size, "metrics": result.metrics,
                                "counts": result.counts, "extra": result.extra}, indent=2, default=str))
         return
     m = result.metrics
     click.echo(f"trained {result.backend} for {result.global_step} steps"
+               + (f" in {result.world_size} processes" if result.world_size > 1 else "")
                + (f" (resumed from {result.resumed_from})" if result.resumed_from else ""))
     if "first_logged_loss" in m:
         click.echo(f"loss: {m['first_logged_loss']:.4f} (first logged) -> {m['last_logged_loss']:.4f} (last)")

@@ -39,11 +39,6 @@ class EvalMatch:
     overlap: str  # the shared words
     tokens: int
 
-    def reason(self) -> str:
-        span = self.overlap if len(self.overlap) <= 120 else self.overlap[:117] + "..."
-        return (f"contaminated: overlaps evaluation row '{self.eval_id}' ({self.where}) on"
-                f" {self.tokens} tokens: \"{span}\"")
-
     def to_dict(self) -> dict:
         return {"eval_id": self.eval_id, "where": self.where, "overlap": self.overlap, "tokens": self.tokens}
 

@@ -39,6 +39,7 @@ class FinalizeConfig:
 
 
 def reason(dec, prep: Prepared, row: int) -> str:
+    """What the rejects file says about a removed row."""
     status = dec.status[row]
     if status == CONTAMINATED:
         m = prep.contaminated[row]

@@ -12,9 +12,11 @@ What dataforge adds around them:
 - `KeyShardReader`, a reader step that yields the key texts written by the
   prepare pass as datatrove `Document`s (id = position in the shard);
 - `ShingleSignature`, stage 1 with dataforge's shingles (see `text.py`):
-  script-aware tokens, digits kept, texts shorter than n tokens still get one
-  shingle, and strings encoded before xxhash (xxhash 4 refuses `str`, which
-  breaks datatrove 0.10's own hash wrapper: huggingface/datatrove#508);
+  script-aware tokens, digits kept, texts of at most n tokens still get one
+  shingle, n-gram hashes combined from token hashes, and strings encoded
+  before xxhash (xxhash 4 refuses `str`, which breaks datatrove 0.10's own
+  hash wrapper: huggingface/datatrove#508); its signature step is datatrove's
+  arithmetic with a reshape in place of a slow `np.split`;
 - `read_clusters`, which maps stage 3's `.clusters` files back to rows.
 
 datatrove's stage 4 (`MinhashDedupFilter`) keeps whichever row union-find
@@ -39,6 +41,7 @@ from datatrove.pipeline.dedup.minhash import (
     MinhashDedupBuckets,
     MinhashDedupCluster,
     MinhashDedupSignature,
+    _mersenne_prime,
 )
 from datatrove.utils.hashing import HashConfig
 from datatrove.utils.word_tokenizers import WordTokenizer
@@ -125,6 +128,15 @@ class ShingleSignature(MinhashDedupSignature):
 
     def get_shingles(self, text: str) -> np.ndarray:
         return shingle_hashes(text, self.config.n_grams, self._hash_func)
+
+    def get_signature(self, shingles: np.ndarray) -> list[list[int]]:
+        """datatrove's signature, with one reshape instead of np.split (same values, same layout)."""
+        a, b = self.parameters
+        phv = (shingles * a + b) % _mersenne_prime
+        if self.config.hash_config.precision == 32:
+            phv = np.bitwise_and(phv, self.config.hash_config.max)
+        sig = np.min(phv, axis=0).astype(self.config.hash_config.np_dtype)
+        return sig.reshape(self.config.num_buckets, self.config.hashes_per_bucket).tolist()
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
     contaminated: dict[int, dict] = {}
     first: dict[int, int] = {}
     empty_key = reps = 0
+    want_length = keep.name == "longest"
     sink = RejectSink(work / "prepare.rejects.jsonl", strict=strict)
     with sink, progress_bar("dedup: read", unit="rows") as bar:
         ds = read_dataset(data, mapping=mapping, fmt=fmt, rejects=sink, progress=bar)
@@ -137,7 +138,7 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
                     ids.append(record.id)
                     file_idx.append(files.setdefault(name, len(files)))
                     lines.append(line or 0)
-                    lengths.append(record_length(record))
+                    lengths.append(record_length(record) if want_length else 0)
                     scores.append(keep.score(record))
                     if evals is not None:
                         hit = evals.match(decont_texts(record))

@@ -28,7 +28,7 @@ from dataforge.dedup.executors import ExecutorOptions, run_stages
 from dataforge.dedup.finalize import FinalizeConfig, FinalizeStep, finalize
 from dataforge.dedup.keys import KeepRule, KeySpec
 from dataforge.dedup.prepare import Prepared, prepare
-from dataforge.errors import ConfigError, InputError
+from dataforge.errors import ConfigError, DataforgeError, InputError
 from dataforge.io import parse_mapping, resolve
 
 FORMAT_VERSION = 1
@@ -144,13 +144,17 @@ def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, thr
     if (work / "prepare.done").exists():
         prep = Prepared.load(work)
     else:
-        evals = None
-        if against:
-            from dataforge.dedup.decont import EvalIndex
+        try:
+            evals = None
+            if against:
+                from dataforge.dedup.decont import EvalIndex
 
-            evals = EvalIndex(against, n=decont_ngram, mapping=mapping)
-        prep = prepare(data, work, key=keyspec, keep=rule, to=to, mapping=mapping, fmt=fmt, strict=strict,
-                       near=near, shards=shards, evals=evals)
+                evals = EvalIndex(against, n=decont_ngram, mapping=mapping)
+            prep = prepare(data, work, key=keyspec, keep=rule, to=to, mapping=mapping, fmt=fmt, strict=strict,
+                           near=near, shards=shards, evals=evals)
+        except DataforgeError:
+            shutil.rmtree(work, ignore_errors=True)  # bad input: nothing worth resuming
+            raise
         prep.save(work)
         (work / "prepare.done").touch()
 

@@ -78,10 +78,46 @@ def shingle_texts(normalized: str, n: int) -> list[str]:
     return [" ".join(toks[i:i + n]) for i in range(len(toks) - n + 1)]
 
 
+class _TokenHashes(dict):
+    """token -> 64-bit hash, computed once per process (words repeat a lot)."""
+
+    def __init__(self, hash_func):
+        super().__init__()
+        self.hash_func = hash_func
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= 1_000_000:  # bound the memory on huge vocabularies
+            self.clear()
+        value = self[token] = self.hash_func(token)
+        return value
+
+
+_TOKEN_HASHES: dict = {}
+_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for combining token hashes
+
+
 def shingle_hashes(text: str, n: int, hash_func) -> np.ndarray:
-    """Hashed shingles of a raw text as a (count, 1) uint64 array, the layout datatrove expects."""
-    grams = shingle_texts(normalize(text), n)
-    return np.fromiter(map(hash_func, grams), dtype=np.uint64, count=len(grams)).reshape((-1, 1))
+    """Hashed shingles of a raw text as a (count, 1) uint64 array, the layout datatrove expects.
+
+    An n-gram's hash combines its tokens' hashes (h1*M + h2)*M + ... in uint64,
+    vectorised: the same value for the same n tokens in every process, without
+    building and hashing each n-gram string.
+    """
+    norm = normalize(text)
+    toks = tokens(norm)
+    if len(toks) <= n:
+        if not norm:
+            return np.empty((0, 1), dtype=np.uint64)
+        return np.array([[hash_func(norm)]], dtype=np.uint64)
+    cache = _TOKEN_HASHES.get(hash_func)
+    if cache is None:
+        cache = _TOKEN_HASHES[hash_func] = _TokenHashes(hash_func)
+    h = np.fromiter(map(cache.__getitem__, toks), dtype=np.uint64, count=len(toks))
+    m = len(toks) - n + 1
+    acc = h[:m].copy()
+    for k in range(1, n):
+        acc = acc * _MUL + h[k:k + m]
+    return acc.reshape((-1, 1))
 
 
 def shingle_set(text: str, n: int, hash_func) -> np.ndarray:

@@ -46,7 +46,8 @@ def write_job(res, prepared, *, resume: bool) -> Path:
     tmp.write_bytes(orjson.dumps(payload))
     os.replace(tmp, rows)
     job = {"backend": res.backend_name, "model": str(res.model_dir), "data": res.data, "output": str(res.output),
-           "options": res.options.model_dump(mode="json"), "prepared": str(rows), "resume": resume}
+           "options": res.options.model_dump(mode="json", exclude_unset=True), "prepared": str(rows),
+           "resume": resume}
     path = folder / "job.json"
     atomic_write_text(path, json.dumps(job, indent=2))
     return path

@@ -75,7 +75,7 @@ def _logits(model, ids, mask, torch):
     device = next(model.parameters()).device
     with torch.no_grad():
         out = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float().cpu()
-    return out * mask[..., None]  # ignore padded positions
+    return out * mask[..., None] if out.dim() == 3 else out  # ignore padded positions (a reward model: one score)
 
 
 def merge_adapter(base, adapter, output, *, dtype: str = "auto", force: bool = False) -> MergeResult:
@@ -88,13 +88,13 @@ def merge_adapter(base, adapter, output, *, dtype: str = "auto", force: bool = F
         raise ConfigError(f"{output} is not empty", "choose a new -o folder")
     if dtype not in ("auto", *TOLERANCE):
         raise ConfigError(f"--dtype {dtype}: unknown", "use auto, float32, bfloat16 or float16")
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)  # an optional Hub kernel, offline
     import torch
     import transformers
     from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
     transformers.utils.logging.disable_progress_bar()
-    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)  # an optional Hub kernel, offline
     warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed in v6.*", category=FutureWarning)
 
     options = record.get("options", {})
@@ -102,6 +102,11 @@ def merge_adapter(base, adapter, output, *, dtype: str = "auto", force: bool = F
     if dtype == "auto":
         dtype = options.get("compute_dtype", "bfloat16") if from_4bit else _config_dtype(base)
     tdtype = getattr(torch, dtype)
+    reward = adapter_cfg.get("task_type") == "SEQ_CLS"  # a reward model's adapter (with its score head)
+    auto = AutoModelForSequenceClassification if reward else AutoModelForCausalLM
+    extra = {"num_labels": 1} if reward else {}
+    if reward:  # the base checkpoint has no score head yet (the adapter brings it): not worth a warning
+        transformers.utils.logging.set_verbosity_error()
     if from_4bit:
         from transformers import BitsAndBytesConfig
 
@@ -109,13 +114,15 @@ def merge_adapter(base, adapter, output, *, dtype: str = "auto", force: bool = F
                                    bnb_4bit_use_double_quant=options.get("double_quant", True),
                                    bnb_4bit_compute_dtype=tdtype)
         device_map = {"": 0} if torch.cuda.is_available() else "cpu"
-        model = AutoModelForCausalLM.from_pretrained(str(base), quantization_config=quant, device_map=device_map,
-                                                     dtype=tdtype)
+        model = auto.from_pretrained(str(base), quantization_config=quant, device_map=device_map, dtype=tdtype,
+                                     **extra)
         model = model.dequantize(dtype=tdtype)
     else:
-        model = AutoModelForCausalLM.from_pretrained(str(base), dtype=tdtype)
+        model = auto.from_pretrained(str(base), dtype=tdtype, **extra)
     tok_dir = adapter if (adapter / "tokenizer_config.json").is_file() else base
     tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
+    if reward:
+        model.config.pad_token_id = tokenizer.pad_token_id  # the score is read at the last non-pad token
     try:
         peft_model = PeftModel.from_pretrained(model, str(adapter))
     except (RuntimeError, ValueError, KeyError) as exc:
@@ -131,7 +138,8 @@ def merge_adapter(base, adapter, output, *, dtype: str = "auto", force: bool = F
     scale = max(float(ref.abs().max()), 1e-6)
     tol = TOLERANCE[dtype]
     diff = float((got - ref).abs().max())
-    agree = float((got.argmax(-1) == ref.argmax(-1))[mask.bool()].float().mean())
+    same = got.argmax(-1) == ref.argmax(-1)
+    agree = float((same[mask.bool()] if got.dim() == 3 else (got - ref).abs() < tol * scale).float().mean())
     if diff / scale > tol:
         raise DataforgeError(f"merge check failed: merged logits differ from base+adapter by {diff:.3g} "
                              f"({diff / scale:.2%} of the largest logit, tolerance {tol:.2%})",
@@ -139,7 +147,7 @@ def merge_adapter(base, adapter, output, *, dtype: str = "auto", force: bool = F
     with atomic_path(output, is_dir=True) as tmp:
         merged.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
-        saved = AutoModelForCausalLM.from_pretrained(str(tmp), dtype=tdtype)
+        saved = auto.from_pretrained(str(tmp), dtype=tdtype)
         saved_diff = float((_logits(saved, ids, mask, torch) - ref).abs().max())
         if saved_diff / scale > tol:
             raise DataforgeError(f"merge check failed after saving: the written model differs by {saved_diff:.3g}",

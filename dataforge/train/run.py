@@ -56,6 +56,7 @@ class TrainRun:
     extra: dict = field(default_factory=dict)
     rejects_path: str | None = None
     resumed_from: str | None = None
+    world_size: int = 1
 
     @property
     def metrics_path(self) -> Path:
@@ -139,6 +140,12 @@ def train(backend: str | None, model, data, output, *, config=None, sets=(), opt
           dry_run: bool = False, resume: bool = False, nproc: int | None = None, accelerate_config=None,
           mapping=None, fmt=None, strict: bool = False, callbacks=None):
     """Train (or with dry_run, check and estimate); returns TrainRun or DryRun."""
+    name = backend or read_config_file(config).get("backend")
+    if name and getattr(hosted := get_backend(str(name)), "hosted", False):
+        # A hosted service trains on the raw records and a model name: no tokenizer, no local model folder.
+        return hosted.run_hosted(model, data, output, config=config, sets=sets, options=options, dry_run=dry_run,
+                                 resume=resume, nproc=nproc, accelerate_config=accelerate_config, mapping=mapping,
+                                 fmt=fmt, strict=strict)
     res = resolve(backend, model, data, output, config=config, sets=sets, options=options)
     check_environment(res)
     if accelerate_config is not None and not Path(accelerate_config).is_file():
@@ -158,6 +165,9 @@ def train(backend: str | None, model, data, output, *, config=None, sets=(), opt
     if (nproc and nproc > 1) or accelerate_config:
         from dataforge.train.launch import launch
 
+        if callbacks:
+            raise ConfigError("callbacks cannot be passed to worker processes (--nproc/--accelerate-config)",
+                              "train in one process to use Python callbacks")
         launch(res, prepared, resume=point is not None, nproc=nproc or 1, accelerate_config=accelerate_config)
         return read_run(res.output)
     return execute(res, tokenizer, prepared, point, callbacks=callbacks or [])
@@ -187,7 +197,7 @@ def execute(res: Resolved, tokenizer, prepared, point, *, callbacks=(), rank: in
     run = TrainRun(output=res.output, backend=res.backend_name, kind=result.kind, metrics=dict(result.metrics),
                    counts=prepared.counts(), global_step=result.global_step, artifacts=list(result.artifacts),
                    extra=dict(result.extra), rejects_path=prepared.rejects_path,
-                   resumed_from=str(point.path) if point else None)
+                   resumed_from=str(point.path) if point else None, world_size=world_size)
     if rank == 0:
         write_record(res, prepared, run, seconds=time.time() - started, world_size=world_size)
     return run
@@ -254,7 +264,7 @@ def read_run(output: Path) -> TrainRun:
     return TrainRun(output=Path(output), backend=rec["backend"], kind=r["kind"], metrics=r["metrics"],
                     counts=rec["data"]["counts"], global_step=r["global_step"], artifacts=r["artifacts"],
                     extra=r.get("extra", {}), rejects_path=rec["data"].get("rejects_path"),
-                    resumed_from=rec.get("resumed_from"))
+                    resumed_from=rec.get("resumed_from"), world_size=rec.get("world_size", 1))
 
 
 __all__ = ["train", "resolve", "execute", "read_run", "TrainRun", "Resolved", "JOB_KEYS"]

@@ -125,6 +125,7 @@ def test_empty_short_and_one_row_inputs(tmp_path):
 
     with pytest.raises(InputError, match="empty"):
         dedup([write_jsonl(tmp_path / "empty.jsonl", [])], tmp_path / "e.jsonl")
+    assert not (tmp_path / "e.jsonl.dedup-work").exists()  # bad input leaves nothing to resume
     with pytest.raises(InputError, match="empty in every row"):
         dedup([write_jsonl(tmp_path / "ctx.jsonl", [dolly("a", "x"), dolly("b", "y")])], tmp_path / "c.jsonl",
               key="context")

@@ -129,6 +129,7 @@ def test_slurm_submits_chained_jobs_that_run_to_the_same_result(tmp_path, monkey
     assert (work / "summary.json").exists()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray's own placement_group deprecation, from datatrove
 def test_ray_executor_runs_the_stages_on_a_local_ray(tmp_path):
     pytest.importorskip("ray")
     # Few tasks (1 signature shard, 2 buckets): every Ray task starts an actor, which costs seconds.

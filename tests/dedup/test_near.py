@@ -98,3 +98,20 @@ def test_lsh_candidate_rate_matches_the_banding_math():
     s = float(np.mean(sims))
     expected = bands.probability(s)
     assert abs(hits / trials - expected) < 0.08, (hits / trials, expected, s)
+
+
+def test_threshold_picks_bands_that_find_pairs_at_the_threshold():
+    from dataforge.dedup import bands_for
+
+    for t in (0.5, 0.7, 0.8, 0.9, 0.95):
+        b = choose_bands(t)
+        assert b.num_hashes <= 128 and b.probability(t) >= 0.98, (t, b)
+        # the cheapest in false candidates among those that reach it: one more hash per bucket misses pairs
+        assert detection(t, 128 // (b.hashes_per_bucket + 1), b.hashes_per_bucket + 1) < 0.98
+    assert (bands_for(0.8, buckets=14, hashes_per_bucket=8).buckets, bands_for(0.8, buckets=14).hashes_per_bucket) == (14, 9)
+    text = choose_bands(0.8).describe()
+    assert "18 buckets x 7 hashes" in text and "0.80: 98.6%" in text and "0.60: 40.0%" in text
+
+
+def detection(s, b, r):
+    return 1 - (1 - s ** r) ** b
