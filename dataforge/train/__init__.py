@@ -12,17 +12,11 @@ from __future__ import annotations
 from dataforge.train.options import LoraOptions, TrainOptions, TrainPlan, load_options
 from dataforge.train.protocol import TrainerBackend, TrainJob, TrainResult
 from dataforge.train.registry import GROUP, BackendInfo, get_backend, list_backends
+from dataforge.train.run import train  # light: torch loads only when a backend trains
 
 __all__ = ["train", "merge_adapter", "dry_run", "TrainOptions", "LoraOptions", "TrainPlan", "load_options",
            "TrainerBackend", "TrainJob", "TrainResult", "GROUP", "BackendInfo", "get_backend", "list_backends",
            "prepare_data"]
-
-
-def train(*args, **kwargs):
-    """See dataforge.train.run.train."""
-    from dataforge.train.run import train as _train
-
-    return _train(*args, **kwargs)
 
 
 def dry_run(*args, **kwargs):

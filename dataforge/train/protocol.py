@@ -16,7 +16,10 @@ entry-point group `dataforge.trainers` (see `dataforge.train.registry`):
 
 Importing the object must stay light (no torch at module top level), so that
 `dataforge plugins` and option validation stay fast; import heavy libraries
-inside `train`.
+inside `train`. Optional: `check_model(options, model_config) -> list[str]`
+(checks against the model's config.json), and for a hosted service
+`hosted = True` with `run_hosted(model, data, output, **train_kwargs)`, which
+then receives the raw arguments instead of a TrainJob (see the openai plugin).
 """
 
 from __future__ import annotations
