@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[dev,bench]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m pip install -q -e ".[dev,bench,ray]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
 # The quickstart recipe: dedup -> report -> format -> LoRA on a tiny local Llama -> eval vs the base.
