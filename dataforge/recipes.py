@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.io.atomic import atomic_write_text
+from dataforge.yamlfile import load_yaml_mapping, parse_scalar
 
 STATE_FILE = ".dataforge-recipe-state.json"
 # Options that name what a stage writes: never hashed as inputs, removed before the stage reruns.
@@ -111,13 +111,6 @@ def _refuse_secrets(node: Any, where: str, source: Path) -> None:
             _refuse_secrets(value, f"{where}{i}.", source)
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
 def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...]) -> dict:
     """`--set train.epochs=2` sets stages.train.epochs; `--set workdir=x` sets a top-level key."""
     for item in overrides or ():
@@ -133,22 +126,14 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...]) -> dict:
                                       _suggest(part, node.keys()))
                 raise ConfigError(f"--set {path}: '{part}' is not a section")
             node = node[part]
-        node[parts[-1]] = _parse_value(value)
+        node[parts[-1]] = parse_scalar(value)
     return data
 
 
 def load_recipe(path: str | os.PathLike, overrides=()) -> Recipe:
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: no such recipe file", "see recipes/ for examples")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a recipe is a mapping with `name`, `workdir` and `stages`")
+    data = load_yaml_mapping(path, missing_hint="see recipes/ for examples",
+                             shape_message="a recipe is a mapping with `name`, `workdir` and `stages`")
     _refuse_secrets(data, "", path)
     data = apply_overrides(data, overrides)
     _refuse_secrets(data, "", path)

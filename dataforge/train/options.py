@@ -15,13 +15,12 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dataforge.errors import ConfigError
+from dataforge.yamlfile import load_yaml_mapping, parse_scalar
 
 # Keys a YAML config may hold besides the backend options (flags override them).
 JOB_KEYS = ("backend", "model", "data", "output")
@@ -130,28 +129,12 @@ def suggest(word: str, choices) -> str:
     return f"did you mean '{close[0]}'?" if close else f"known options: {', '.join(sorted(choices))}"
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
 def read_config_file(path: str | os.PathLike | None) -> dict:
     """The YAML (or JSON) mapping of a `--config` file; {} when no file is given."""
     if not path:
         return {}
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file", "pass a YAML file of options, e.g. `r: 16`")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a training config is a mapping of option: value")
+    data = load_yaml_mapping(path, missing_hint="pass a YAML file of options, e.g. `r: 16`",
+                             shape_message="a training config is a mapping of option: value")
     if isinstance(data.get("options"), dict):  # allow `options:` nesting as well as a flat file
         nested = data.pop("options")
         data.update(nested)
@@ -164,7 +147,7 @@ def parse_sets(sets) -> dict:
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set '{item}' is not KEY=VALUE", "e.g. --set learning_rate=1e-4")
-        out[key.strip()] = _parse_value(value)
+        out[key.strip()] = parse_scalar(value)
     return out
 
 

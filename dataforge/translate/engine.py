@@ -20,7 +20,6 @@ long; the rows are handed to `on_row` in input order as they finish.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
