@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dataforge.errors import ConfigError
 from dataforge.yamlfile import load_yaml_mapping, parse_scalar
@@ -104,6 +104,15 @@ class LoraOptions(TrainOptions):
         "all-linear", description="Which linear layers get an adapter; all of them by default (QLoRA paper).")
     use_dora: bool = Field(False, description="Weight-decomposed LoRA (DoRA).")
     learning_rate: float = Field(2e-4, gt=0, lt=1)
+
+    @field_validator("target_modules")
+    @classmethod
+    def _no_output_head(cls, value):
+        # TRL computes log-probabilities from lm_head.weight directly: an adapter there would never train.
+        if isinstance(value, list) and "lm_head" in value:
+            raise ValueError("'lm_head' cannot take a LoRA adapter (the trainer reads its weight directly); "
+                             "remove it from target_modules")
+        return value
 
     @property
     def scale(self) -> float:

@@ -89,3 +89,11 @@ def test_backend_options_are_listed(tiny_model_dir):
     for name in ("quant_type", "double_quant", "compute_dtype", "alpha", "target_modules"):
         assert name in r.output
     assert get_backend("qlora").options_model().plan().weight_bits == 4
+
+
+def test_lora_on_the_output_head_is_refused_before_training():
+    # TRL reads lm_head.weight directly, so an adapter there would silently never train.
+    with pytest.raises(ConfigError) as err:
+        load_options(LoraOptions, None, ["target_modules=[q_proj,lm_head]"])
+    assert "lm_head" in err.value.message and "target_modules" in err.value.message
+    assert load_options(LoraOptions, None, ["target_modules=[q_proj,v_proj]"]).target_modules == ["q_proj", "v_proj"]
