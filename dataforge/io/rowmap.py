@@ -58,18 +58,23 @@ def _checked_dolly(row: dict, check: bool) -> Record:
                 and (category is None or type(category) is _str)):
             meta = _plain_meta(get("meta"))
             if meta is not None:
-                if check:
-                    if not instruction or instruction.isspace():
-                        raise RowError("field is empty", "instruction")
-                    if not output or output.isspace():
-                        raise RowError("field is empty", "output")
-                return InstructionRecord(instruction, output, context,
-                                         rid or content_id("i", instruction, context, output),
-                                         lang or "", category or "", meta)
+                return _plain_record(instruction, output, context, rid, lang, category, meta, check)
     record = _from_dolly(row)
     if check:
         check_text(record)
     return record
+
+
+def _plain_record(instruction: str, output: str, context: str, rid, lang, category, meta: dict,
+                  check: bool) -> InstructionRecord:
+    # The fast path's record: the same empty-text rule as check_text, the same id as __post_init__.
+    if check:
+        if not instruction or instruction.isspace():
+            raise RowError("field is empty", "instruction")
+        if not output or output.isspace():
+            raise RowError("field is empty", "output")
+    return InstructionRecord(instruction, output, context, rid or content_id("i", instruction, context, output),
+                             lang or "", category or "", meta)
 
 
 def _checked_alpaca(row: dict, check: bool) -> Record:
@@ -86,15 +91,8 @@ def _checked_alpaca(row: dict, check: bool) -> Record:
             if meta is not None:
                 if system:
                     meta["system"] = system
-                context = given or context or ""
-                if check:
-                    if not instruction or instruction.isspace():
-                        raise RowError("field is empty", "instruction")
-                    if not output or output.isspace():
-                        raise RowError("field is empty", "output")
-                return InstructionRecord(instruction, output, context,
-                                         rid or content_id("i", instruction, context, output),
-                                         lang or "", category or "", meta)
+                return _plain_record(instruction, output, given or context or "", rid, lang, category, meta,
+                                     check)
     record = _from_alpaca(row)
     if check:
         check_text(record)

@@ -10,7 +10,6 @@ the others go to the rejects file with their score.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from dataforge.errors import ConfigError
@@ -47,14 +46,8 @@ def backtranslate(docs, out, options: SynthOptions, opts: BacktranslateOptions |
     with Job("backtranslate", out, options, inputs=docs) as job:
         source = read_documents(docs, rejects=job.rejects, text_field=opts.text_field, split=opts.split,
                                 min_words=opts.min_words)
-        while not job.stopped:
-            need = job.need
-            batch = list(itertools.islice(source, 10**12 if need is None else need))
-            if not batch or need == 0:
-                break
+        for batch in job.batches(source):
             _batch(job, opts, batch)
-            if need is None:
-                break
         return job.finish()
 
 

@@ -10,6 +10,8 @@ summary.
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -125,6 +127,20 @@ class Job:
     def need(self) -> int | None:
         """Rows still wanted (None: no target, take everything)."""
         return None if self.options.n is None else max(0, self.options.n - len(self.records))
+
+    def batches(self, source, rows_per_item: float = 1):
+        """Slices of `source` just big enough for the rows still wanted (each item gives up to
+        `rows_per_item` rows), until the target is met, the run stops or the source runs out.
+        Without a target (-n), one slice of everything."""
+        while not self.stopped:
+            need = self.need
+            take = 10**12 if need is None else max(1, math.ceil(need / rows_per_item))
+            batch = list(itertools.islice(source, take))
+            if not batch or need == 0:
+                return
+            yield batch
+            if need is None:
+                return
 
     def add(self, record) -> None:
         self.records.append(record)

@@ -15,8 +15,6 @@ Every surviving (instruction, answer) pair of every round is a row.
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 import re
 from dataclasses import dataclass
@@ -97,24 +95,13 @@ def evol_instruct(data, out, options: SynthOptions, opts: EvolOptions | None = N
     opts = opts or EvolOptions()
     with Job("evol-instruct", out, options, inputs=data) as job:
         source = read_instructions(data, rejects=job.rejects, mapping=options.mapping, fmt=options.fmt)
-        while not job.stopped:
-            need = job.need
-            take = len_or_all(need, opts.rounds)
-            items = [_Item(p.instruction, p.context, p.id, p.id) for p in itertools.islice(source, take)]
-            if not items or need == 0:
-                break
+        for batch in job.batches(source, rows_per_item=opts.rounds):
+            items = [_Item(p.instruction, p.context, p.id, p.id) for p in batch]
             for round_no in range(1, opts.rounds + 1):
                 items = _round(job, opts, items, round_no)
                 if not items or job.need == 0 or job.stopped:
                     break
-            if need is None:
-                break
         return job.finish()
-
-
-def len_or_all(need: int | None, rounds: int) -> int:
-    # Each input can give up to `rounds` rows; take just enough inputs for the rows still wanted.
-    return 10**12 if need is None else max(1, math.ceil(need / rounds))
 
 
 def _round(job: Job, opts: EvolOptions, items: list[_Item], round_no: int) -> list[_Item]:

@@ -12,7 +12,6 @@ rejected with their scores.
 
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -54,14 +53,8 @@ def preference(data, out, options: SynthOptions, opts: PreferenceOptions | None 
         models = [job.model] + ([opts.rejected_model] if opts.rejected_model else [])
         opts.models = [models[i % len(models)] for i in range(opts.k)]
         source = read_instructions(data, rejects=job.rejects, mapping=options.mapping, fmt=options.fmt)
-        while not job.stopped:
-            need = job.need
-            batch = list(itertools.islice(source, 10**12 if need is None else need))
-            if not batch or need == 0:
-                break
+        for batch in job.batches(source):
             _batch(job, opts, batch)
-            if need is None:
-                break
         return job.finish()
 
 

@@ -9,8 +9,6 @@ JSON is asked again once, then rejected with the parser's reason.
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass
 
 from dataforge.errors import ConfigError
@@ -37,15 +35,8 @@ def qa(passages, out, options: SynthOptions, opts: QAOptions | None = None) -> S
     with Job("qa", out, options, inputs=passages) as job:
         source = read_documents(passages, rejects=job.rejects, text_field=opts.text_field, split=opts.split,
                                 min_words=opts.min_words)
-        while not job.stopped:
-            need = job.need
-            take = 10**12 if need is None else math.ceil(need / opts.per_passage)
-            batch = list(itertools.islice(source, take))
-            if not batch or need == 0:
-                break
+        for batch in job.batches(source, rows_per_item=opts.per_passage):
             _batch(job, opts, batch)
-            if need is None:
-                break
         return job.finish()
 
 
