@@ -6,7 +6,7 @@ import functools
 
 import click
 
-from dataforge.cli.options import FILE_TYPES
+from dataforge.cli.options import mapping_options
 
 
 def _out_options(func):
@@ -52,15 +52,6 @@ _LLM_OPTIONS = [
 def _llm_options(func):
     for option in reversed(_LLM_OPTIONS):
         func = option(func)
-    return func
-
-
-def input_options(func):
-    """--map and --format (no --strict: the rejects file collects bad input rows and failed candidates)."""
-    func = click.option("--format", "fmt", type=click.Choice(FILE_TYPES),
-                        help="Read the input as this file type whatever its name.")(func)
-    func = click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
-                        help="Read COLUMN as the record field FIELD, e.g. --map instruction=question.")(func)
     return func
 
 
@@ -123,7 +114,7 @@ def synth_cmd():
 @click.argument("seeds", nargs=-1, required=True)
 @_out_options
 @_llm_options
-@input_options
+@mapping_options
 @click.option("--threshold", default=0.7, show_default=True, help="Reject new tasks with ROUGE-L >= this vs the pool.")
 @click.option("--demos", default=8, show_default=True, help="Example tasks shown per request.")
 @click.option("--per-prompt", default=8, show_default=True, help="New tasks asked for per request.")
@@ -141,7 +132,7 @@ def self_instruct_cmd(seeds, threshold, demos, per_prompt, max_rounds, **kw):
 @click.argument("data", nargs=-1, required=True)
 @_out_options
 @_llm_options
-@input_options
+@mapping_options
 @click.option("--rounds", default=1, show_default=True, help="Evolution rounds (each survivor evolves again).")
 @click.option("--ops", default="constraints,deepen,concretize,reasoning,breadth", show_default=True,
               help="Evolution operations to pick from.")
@@ -195,7 +186,7 @@ def qa_cmd(passages, text_field, split, per_passage, min_words, **kw):
 @click.argument("data", nargs=-1, required=True)
 @_out_options
 @_llm_options
-@input_options
+@mapping_options
 @click.option("-k", "k", default=2, show_default=True, help="Answers per instruction.")
 @click.option("--temperatures", default="0.7,1.0", show_default=True, help="Temperatures of the answers (cycled).")
 @click.option("--rejected-model", help="A second model answering in turn with --model.")
