@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_model import fake_model  # noqa: E402
-
-CANARY_KEY = "sk-canary-synth-5e4d3c2b1a09f8e7"
-ROOT = Path(__file__).resolve().parents[2]
+from synth_helpers import CANARY_KEY  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -47,21 +44,3 @@ def synth():
         return CliRunner().invoke(cli, ["-q", "synth", method, *map(str, args), *base], catch_exceptions=False)
 
     return run
-
-
-def write_jsonl(path: Path, rows) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-PASSAGE_WORDS = ("The committee met on Tuesday to review the harbour plan and agreed that the northern pier needs "
-                 "repairs before winter storms arrive, while funding for the new lighthouse will wait until spring")
-
-
-def passages(n: int) -> str:
-    """n distinct paragraphs of 30+ words, separated by blank lines."""
-    return "\n\n".join(f"Report {i}: {PASSAGE_WORDS} (item {i})." for i in range(n)) + "\n"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import passages, read_jsonl, write_jsonl
 from fake_model import fake_model
+from synth_helpers import passages, read_jsonl, write_jsonl
 
 from dataforge.synth.templates import builtin_names
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import CANARY_KEY, passages, read_jsonl, write_jsonl
 from fake_model import fake_model
+from synth_helpers import CANARY_KEY, passages, read_jsonl, write_jsonl
 
 from dataforge.io import read_dataset
 from dataforge.llm.loopback import Fault

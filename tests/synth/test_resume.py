@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import CANARY_KEY, ROOT, passages, read_jsonl
+from synth_helpers import CANARY_KEY, ROOT, passages, read_jsonl
 
 from dataforge.llm.loopback import Latency
 
