@@ -21,7 +21,9 @@ from dataforge.io import (
     rejects_path_for,
     to_shape,
 )
+from dataforge.io.outcome import check_not_empty
 from dataforge.io.rejects import Reject
+from dataforge.io.safety import check_outputs
 from dataforge.io.tuning import fewer_gc_passes
 from dataforge.progress import progress_bar
 
@@ -45,19 +47,21 @@ class Summary:
 
 
 def convert(data, out: str | os.PathLike, *, to: str | None = None, mapping=None, fmt: str | None = None,
-            shape: str | None = None, strict: bool = False) -> Summary:
+            shape: str | None = None, strict: bool = False, allow_empty: bool = False) -> Summary:
+    """Rows of `data` (any shape) to `out` in shape `to`. Reading rows but writing none raises
+    EmptyOutput (the previous output, if any, is kept) unless `allow_empty`."""
     out = str(out)
-    if any(os.path.abspath(str(p)) == os.path.abspath(out) for p in (data if isinstance(data, (list, tuple)) else [data])):
-        raise InputError(f"{out}: the output would overwrite the input", "write to another path")
+    check_outputs([out], data, labels=["-o"])
     try:
-        return _convert(data, out, to=to, mapping=mapping, fmt=fmt, shape=shape, strict=strict)
+        return _convert(data, out, to=to, mapping=mapping, fmt=fmt, shape=shape, strict=strict,
+                        allow_empty=allow_empty)
     except OSError as exc:  # disk full, permission denied, ...: the path and the reason, no traceback
         where = exc.filename or out
         raise InputError(f"{where}: {exc.strerror or exc}",
                          "check free disk space and permissions; the old output (if any) is unchanged") from exc
 
 
-def _convert(data, out: str, *, to, mapping, fmt, shape, strict) -> Summary:
+def _convert(data, out: str, *, to, mapping, fmt, shape, strict, allow_empty) -> Summary:
     rejects = RejectSink(rejects_path_for(out), strict=strict)
     with rejects:
         # open (resolve, detect) and check before the bar starts, so an error is all the user sees
@@ -66,7 +70,8 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict) -> Summary:
         check_target(target, ds.kind)
         with progress_bar("convert") as bar, fewer_gc_passes():
             ds.progress = bar
-            with open_writer(out) as writer:
+            writer = open_writer(out)
+            try:
                 for record in ds:
                     try:
                         writer.write(to_shape(record, target))
@@ -78,6 +83,22 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict) -> Summary:
                     names = ", ".join(str(p) for p in (data if isinstance(data, (list, tuple)) else [data]))
                     raise InputError(f"{names}: no rows to convert (the input is empty)",
                                      "check that you passed the right file")
+            except BaseException as exc:
+                writer.abort(exc)
+                raise
+            empty = writer.count == 0 and not allow_empty
+            if empty:
+                writer.abort()  # an empty file must not replace an earlier output; the rejects file is kept
+            else:
+                writer.close()
+    summary = _summary(ds, writer, rejects, target, out)
+    if empty:
+        check_not_empty(summary.read, summary.written, reasons=summary.reasons, rejects_path=summary.rejects_path,
+                        output=out)
+    return summary
+
+
+def _summary(ds, writer, rejects, target, out) -> Summary:
     written = writer.count
     return Summary(read=ds.stats.read, written=written, rejected=rejects.count, shape=ds.shape,
                    target=target, output=out, rejects_path=str(rejects.path) if rejects.count else None,

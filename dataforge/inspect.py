@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dataforge.io import RejectSink, read_dataset
+from dataforge.io.safety import check_outputs
 from dataforge.io.tuning import fewer_gc_passes
 from dataforge.progress import progress_bar
 
@@ -32,6 +33,8 @@ class Inspection:
 
 def inspect_dataset(data, *, mapping=None, fmt: str | None = None, samples: int = 3,
                     rejects_path=None) -> Inspection:
+    if rejects_path is not None:
+        check_outputs([rejects_path], data, kind="file", with_rejects=False, labels=["--rejects"])
     sink = RejectSink(rejects_path)
     with sink:
         ds = read_dataset(data, fmt=fmt, mapping=mapping, rejects=sink, track_columns=True)

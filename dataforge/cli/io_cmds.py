@@ -6,7 +6,7 @@ import json
 
 import click
 
-from dataforge.cli.options import input_options
+from dataforge.cli.options import allow_empty_option, input_options, overwrite_option
 
 TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruction", "preference")
 
@@ -59,7 +59,9 @@ def inspect_cmd(data, mapping, fmt, strict, samples, rejects_path, as_json):
 @click.option("--to", "to", type=click.Choice(TARGETS),
               help="Target shape (default: dataforge's own instruction/preference records).")
 @input_options
-def convert_cmd(data, out, to, mapping, fmt, strict):
+@allow_empty_option
+@overwrite_option
+def convert_cmd(data, out, to, mapping, fmt, strict, allow_empty):
     """Convert a dataset from any supported shape to another.
 
     Rows the target cannot hold (a multi-turn chat as one Dolly row) are
@@ -67,7 +69,7 @@ def convert_cmd(data, out, to, mapping, fmt, strict):
     """
     from dataforge.convert import convert
 
-    summary = convert(list(data), out, to=to, mapping=mapping, fmt=fmt, strict=strict)
+    summary = convert(list(data), out, to=to, mapping=mapping, fmt=fmt, strict=strict, allow_empty=allow_empty)
     click.echo(summary.line())
     click.echo(f"output: {summary.output}")
     if summary.rejects_path:

@@ -2,8 +2,9 @@
 
 Subcommands live in their own modules and are imported only when run (or
 when --help lists them), so `dataforge --help` stays fast and never imports
-torch. A DataforgeError prints `error:` and `hint:` lines and exits 1; with
---debug the traceback is shown too.
+torch. A DataforgeError prints `error:` and `hint:` lines and exits 1, and so
+does a full disk, a forbidden path or exhausted memory (cli/crashes.py); with
+--debug the traceback is shown too. SIGTERM exits 143 after the cleanup ran.
 """
 
 from __future__ import annotations
@@ -46,20 +47,36 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx):
+        from dataforge.cli.crashes import Terminated, describe, sigterm_raises
         from dataforge.errors import DataforgeError
 
+        def debug() -> bool:  # read when it fails: the group callback sets it inside invoke
+            return bool(ctx.obj and ctx.obj.get("debug"))
+
         try:
-            return super().invoke(ctx)
+            with sigterm_raises():
+                return super().invoke(ctx)
         except DataforgeError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug():
                 raise
-            click.secho(f"error: {exc.message}", err=True, fg="red")
-            if exc.hint:
-                click.echo(f"hint: {exc.hint}", err=True)
+            _error(exc.message, exc.hint)
             ctx.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            click.echo("terminated" if terminated else "interrupted", err=True)
+            ctx.exit(143 if terminated else 130)
+        except (OSError, MemoryError, RecursionError, UnicodeEncodeError) as exc:
+            described = None if debug() else describe(exc)
+            if described is None:
+                raise
+            _error(*described)
+            ctx.exit(1)
+
+
+def _error(message: str, hint: str | None) -> None:
+    click.secho(f"error: {message}", err=True, fg="red")
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,8 +90,10 @@ def cli(ctx, debug: bool, quiet: bool):
     Generate (synth), translate, deduplicate, check (report), format and train;
     `dataforge run` chains them from a YAML recipe.
     """
+    from dataforge.io.safety import set_command
     from dataforge.progress import set_quiet
 
+    set_command(ctx.invoked_subcommand or "dataforge")
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.obj["quiet"] = quiet

@@ -25,3 +25,27 @@ def input_options(func):
 
 def echo_summary(text: str) -> None:
     click.echo(text)
+
+
+def overwrite_option(func):
+    """--overwrite: let a folder output replace an existing *file* of that name (never a folder of files
+    dataforge did not write). Every output check inside the command sees it (safety.overwriting)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, overwrite: bool = False, **kwargs):
+        from dataforge.io.safety import overwriting
+
+        with overwriting(overwrite):
+            return func(*args, **kwargs)
+
+    return click.option("--overwrite", is_flag=True,
+                        help="Let a folder output replace an existing file of that name. Folders holding files"
+                             " dataforge did not write are never replaced.")(wrapper)
+
+
+def allow_empty_option(func):
+    """--allow-empty: exit 0 when rows were read but none written (default: exit 1 with the reasons)."""
+    return click.option("--allow-empty", is_flag=True,
+                        help="Succeed (exit 0) even when no row was written; by default a run that reads rows"
+                             " but writes none fails with the most common reasons.")(func)

@@ -9,10 +9,12 @@ with the file (a `.json` array is the one exception: it is parsed whole).
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import json
 import math
+import os
 import sys
 from typing import Any, Iterator
 
@@ -25,6 +27,21 @@ from dataforge.io.rejects import Reject
 BATCH = 8192
 Row = tuple[int, Any]  # (line or item number, dict or Reject)
 _BOM = b"\xef\xbb\xbf"
+_MiB = 1 << 20
+
+
+def max_line_bytes() -> int:
+    """Longest JSON line read (decompressed): a record of tens of MB is fine, a gzip bomb is not."""
+    return int(os.environ.get("DATAFORGE_MAX_LINE_BYTES", 256 * _MiB))
+
+
+def max_json_bytes() -> int:
+    """Largest `.json` array parsed whole (decompressed); JSON lines have no such limit."""
+    return int(os.environ.get("DATAFORGE_MAX_JSON_BYTES", 1024 * _MiB))
+
+
+def _mib(n: int) -> str:
+    return f"{n / _MiB:,.0f} MiB" if n >= _MiB else f"{n:,} bytes"
 
 
 def iter_raw(df: DataFile) -> Iterator[Row]:
@@ -78,9 +95,16 @@ def _check_not_binary(df: DataFile) -> None:
 def _iter_jsonl(df: DataFile) -> Iterator[Row]:
     name = str(df.path)
     _check_not_binary(df)
+    limit = max_line_bytes()
     with open_binary(df) as fh:
         stream = io.BufferedReader(fh, 1 << 20) if df.compression == "zstd" else fh
-        for lineno, raw in enumerate(stream, 1):
+        # readline with a bound: a line without an end (a gzip bomb of zeros) cannot fill the memory
+        for lineno, raw in enumerate(iter(functools.partial(stream.readline, limit + 1), b""), 1):
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(f"{name}:{lineno}: a line longer than {_mib(limit)} (decompressed);"
+                                 " this does not look like JSON lines",
+                                 "check the file (a wrong or corrupt file?), or raise the limit with"
+                                 " DATAFORGE_MAX_LINE_BYTES=BYTES")
             if lineno == 1 and raw.startswith(_BOM):
                 raw = raw[3:]
             try:
@@ -97,7 +121,24 @@ def _iter_jsonl(df: DataFile) -> Iterator[Row]:
                 yield lineno, Reject(f"expected a JSON object, got {type(obj).__name__}",
                                      file=name, line=lineno, row=raw.rstrip(b"\r\n").decode("utf-8", "replace")[:2000])
                 continue
+            if raw.count(b"[") + raw.count(b"{") > _NEST_CHECK:
+                reason = _unstorable(obj)  # orjson reads 1024 levels but writes 255: find out now, per row
+                if reason:
+                    yield lineno, Reject(reason, file=name, line=lineno,
+                                         row=raw.rstrip(b"\r\n").decode("utf-8", "replace")[:2000])
+                    continue
             yield lineno, obj
+
+
+_NEST_CHECK = 250  # fewer brackets than this cannot nest deeper than orjson writes
+
+
+def _unstorable(obj: Any) -> str | None:
+    try:
+        orjson.dumps(obj)
+    except orjson.JSONEncodeError as exc:
+        return f"value cannot be stored: {exc}"
+    return None
 
 
 def _slow_parse(raw: bytes, name: str, lineno: int) -> Any:
@@ -125,12 +166,23 @@ def _slow_parse(raw: bytes, name: str, lineno: int) -> Any:
 
 def _iter_json_array(df: DataFile) -> Iterator[Row]:
     name = str(df.path)
+    limit = max_json_bytes()
     with open_binary(df) as fh:
-        data = fh.read()
+        data = fh.read(limit + 1)  # parsed whole: bounded, so a gzip bomb cannot fill the memory
+    if len(data) > limit:
+        raise InputError(f"{name}: a JSON array larger than {_mib(limit)} (decompressed) is not parsed whole",
+                         "write it as JSON lines (one object per line, e.g. jq -c '.[]'), which streams, or"
+                         " raise the limit with DATAFORGE_MAX_JSON_BYTES=BYTES")
     if data.startswith(_BOM):
         data = data[3:]
     try:
         items = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise InputError(f"{name}: the JSON is nested too deeply to read",
+                         "rows are objects of text fields and message lists; check the file") from None
+    except MemoryError:
+        raise InputError(f"{name}: not enough memory to parse this JSON array whole",
+                         "write it as JSON lines (one object per line), which streams") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: invalid UTF-8 at byte {exc.start}", "re-save the file as UTF-8") from exc
     except json.JSONDecodeError as exc:
@@ -138,11 +190,9 @@ def _iter_json_array(df: DataFile) -> Iterator[Row]:
                          "fix the JSON, or write one object per line as .jsonl so one bad row cannot spoil the file") from exc
     for i, obj in enumerate(items, 1):
         if isinstance(obj, dict):
-            try:
-                orjson.dumps(obj)
-            except orjson.JSONEncodeError as exc:
-                yield i, Reject(f"value cannot be stored: {exc}", file=name, line=i,
-                                row=json.dumps(obj, ensure_ascii=True, default=str)[:2000])
+            reason = _unstorable(obj)
+            if reason:
+                yield i, Reject(reason, file=name, line=i, row=obj)
                 continue
             yield i, obj
         else:

@@ -78,6 +78,7 @@ class Dataset:
         fallback = next((s for s in found.values() if s is not None), "instruction")
         self.shapes: dict[DataFile, str] = {f: s or fallback for f, s in found.items()}
         self.where: tuple[str, int] = ("", 0)  # file and line of the record just yielded
+        self.id_probes = 0  # "-N" suffixes tried for repeated rows without ids (linear in the repeats)
         kinds = {SHAPES[s][0] for s in self.shapes.values()}
         if len(kinds) > 1:
             listing = "; ".join(f"{f.path}: {s}" for f, s in self.shapes.items())
@@ -111,15 +112,17 @@ class Dataset:
         # hash() of each id, not the id: a machine int (~60 bytes with its set slot) per row,
         # whatever the id's length; ~400 MB for 6M rows (a false "duplicate" needs a 64-bit collision).
         seen_ids: set[int] = set()
+        next_copy: dict[int, int] = {}  # hash(content id) -> the next "-N" to try for its repeats
         for df in self.files:
             try:
-                yield from self._records(df, str(df.path), self.shapes[df], seen_ids)
+                yield from self._records(df, str(df.path), self.shapes[df], seen_ids, next_copy)
             finally:
                 if self.progress is not None and self.stats.read > self._shown:
                     self.progress.advance(self.stats.read - self._shown)
                     self._shown = self.stats.read
 
-    def _records(self, df: DataFile, name: str, shape: str, seen_ids: set[int]) -> Iterator[Record]:
+    def _records(self, df: DataFile, name: str, shape: str, seen_ids: set[int],
+                 next_copy: dict[int, int]) -> Iterator[Record]:
         # The loop runs once per row of every input: locals instead of attribute lookups, and one
         # call (CHECKED_MAPPERS) maps the row and checks its text.
         stats, sink, mapping, track = self.stats, self.rejects, self.mapping, self.track_columns
@@ -154,9 +157,13 @@ class Dataset:
                     continue
                 # A repeated row without an id: give it the next free id derived from its content,
                 # so ids stay unique (and a written file reads back without "duplicate id" rejects).
-                base, n = record.id, 2
+                # Counting on from where the last repeat stopped keeps k repeats linear, not k*k/2 probes.
+                base = record.id
+                n = first = next_copy.get(key, 2)
                 while hash(f"{base}-{n}") in seen_ids:
                     n += 1
+                next_copy[key] = n + 1
+                self.id_probes += n - first + 1
                 record.id = f"{base}-{n}"
                 key = hash(record.id)
             seen_add(key)

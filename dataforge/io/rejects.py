@@ -78,11 +78,13 @@ class RejectSink:
             self.examples.append(reject)
         if self.path is not None:
             if self._fh is None:
+                from dataforge.io.atomic import remove_stale_temps, temp_prefix
+
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+                remove_stale_temps(self.path)
+                self._tmp = self.path.with_name(temp_prefix(self.path) + "rejects")
                 self._fh = open(self._tmp, "wb")
-            self._fh.write(orjson.dumps(reject.to_dict(), default=str,
-                                        option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+            self._fh.write(_dumps(reject) + b"\n")
 
     def close(self) -> None:
         """Finish the file; with no rejects, remove a stale rejects file from an older run."""
@@ -90,7 +92,7 @@ class RejectSink:
             self._fh.close()
             os.replace(self._tmp, self.path)
             self._fh = None
-        elif self.path is not None and self.count == 0 and self.path.exists():
+        elif self.path is not None and self.count == 0 and is_rejects_file(self.path):
             self.path.unlink()
 
     def abort(self) -> None:
@@ -107,6 +109,30 @@ class RejectSink:
             self.close()
         else:
             self.abort()
+
+
+def _dumps(reject: Reject) -> bytes:
+    try:
+        return orjson.dumps(reject.to_dict(), default=str, option=orjson.OPT_SERIALIZE_NUMPY)
+    except (orjson.JSONEncodeError, RecursionError):  # nested too deeply for JSON: keep the start as text
+        data = reject.to_dict()
+        try:
+            data["row"] = repr(reject.row)[:2000]
+        except RecursionError:
+            data["row"] = f"<{type(reject.row).__name__} nested too deeply to show>"
+        return orjson.dumps(data, default=str)
+
+
+def is_rejects_file(path: str | os.PathLike) -> bool:
+    """A regular file that starts like a reject written above: the only kind removed as stale."""
+    try:
+        if os.path.islink(path) or not os.path.isfile(path):
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b'{"file":') and b'"line":' in head
 
 
 def _reason_key(reason: str) -> str:

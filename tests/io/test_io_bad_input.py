@@ -269,9 +269,10 @@ def test_output_is_atomic_when_a_run_fails_midway(tmp_path, monkeypatch, name):
 
     src = write_jsonl(tmp_path / "in.jsonl", [good(i) for i in range(20000)])
     out = tmp_path / name
-    if name.endswith("folder"):
+    if name.endswith("folder"):  # an earlier dataforge output (marked): the only kind of folder it replaces
         out.mkdir()
         (out / "old.txt").write_text("OLD")
+        (out / ".dataforge-output").write_text('{"written_by": "dataforge"}\n')
     else:
         out.write_text("OLD")
     old_rejects = tmp_path / f"{name}.rejects.jsonl"
@@ -290,7 +291,7 @@ def test_output_is_atomic_when_a_run_fails_midway(tmp_path, monkeypatch, name):
         convert(src, out)
     assert "old output" in info.value.hint
     if name.endswith("folder"):
-        assert [p.name for p in out.iterdir()] == ["old.txt"]
+        assert sorted(p.name for p in out.iterdir()) == [".dataforge-output", "old.txt"]
     else:
         assert out.read_text() == "OLD"
     assert old_rejects.read_text() == '{"reason": "old"}\n'
