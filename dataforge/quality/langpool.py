@@ -1,8 +1,9 @@
-"""langdetect in worker processes, fed in the background while the report does other work.
+"""Language detection in worker processes, fed in the background while the report does other work.
 
-langdetect is pure Python (a few hundred texts per CPU-second), so the report
-runs it in separate processes: `python -m dataforge.quality.langpool`, one
-JSON list of texts per input line, one JSON list of (language, probability)
+The detector (`dataforge.langid`) ends in langdetect, which is pure Python
+(several hundred texts per CPU-second), so the report runs it in separate
+processes: `python -m dataforge.quality.langpool`, one
+JSON list of texts per input line, one JSON list of (language, probability, sure)
 per output line. Plain subprocesses rather than multiprocessing: they start
 the same way from a console script, a notebook or a test runner, and never
 fork polars' thread pool. A worker that dies costs time, not results: its
@@ -14,48 +15,30 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import subprocess
 import sys
 import threading
 import time
 
-SEED = 0
-MIN_CHARS = 25
-TRUNCATE = 300
-NOT_LANGS = ("empty", "too short", "unknown")
+from dataforge.langid import NOT_LANGS, PREFIX, SEED, identify  # noqa: F401 - re-exported for the report
+
+TRUNCATE = PREFIX  # characters of each text that are looked at
 _WARM_UP = "a first text to load the language profiles before anything is timed"
 
-# Code, URLs, emails, numbers and punctuation say nothing about the language and mislead
-# langdetect ("221 = 13 × 17" is not Portuguese): they are removed before detection.
-_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`|https?://\S+|\S+@\S+", re.S)
-_NOT_LETTERS = re.compile(r"[\d\W_]+")
 
+def detect_batch(texts: list[str]) -> list[tuple[str, float, bool]]:
+    """(language, probability, sure) of each text, or ("empty" | "too short" | "unknown", 0.0, False).
 
-def clean(text: str) -> str:
-    return " ".join(_NOT_LETTERS.sub(" ", _CODE.sub(" ", text)).split())
-
-
-def detect_batch(texts: list[str]) -> list[tuple[str, float]]:
-    """(language, probability) of each text, or ("empty" | "too short" | "unknown", 0.0)."""
-    from langdetect import DetectorFactory, detect_langs
-    from langdetect.lang_detect_exception import LangDetectException
-
-    DetectorFactory.seed = SEED  # the same text gets the same answer, in any process
+    The shared detector (`dataforge.langid`): the script first (Han without
+    Hangul or kana is Chinese, never Korean), langdetect only among the
+    languages of a Latin, Cyrillic, Arabic or Devanagari text; `sure` when
+    the script decided, or langdetect did and the function words agree.
+    """
     out = []
     for text in texts:
-        if not text.strip():
-            out.append(("empty", 0.0))
-            continue
-        stripped = clean(text[:TRUNCATE * 2])
-        if len(stripped) < MIN_CHARS:
-            out.append(("too short", 0.0))
-            continue
-        try:
-            best = detect_langs(stripped[:TRUNCATE])[0]
-            out.append((best.lang, round(best.prob, 3)))
-        except LangDetectException:  # no letters left at all
-            out.append(("unknown", 0.0))
+        guess = identify(text)
+        out.append((guess.lang, round(guess.prob, 3), guess.sure) if guess.status == "ok"
+                   else (guess.status, 0.0, False))
     return out
 
 

@@ -7,9 +7,12 @@ texts per CPU-second), so the report decides up front and says what it did:
   smaller is checked whole and its shares are exact; a larger one is checked
   on a uniform random sample of exactly `sample` rows (seeded), and every share
   carries a 95% Wilson interval (with the finite-population correction);
-- code, numbers and punctuation are removed, each text is cut to 300
-  characters (long texts cost no more than short ones), and texts left with
-  under 25 characters are "too short" (langdetect guesses wildly on them);
+- each text goes to the shared detector (`dataforge.langid`): its script
+  first (Han without Hangul or kana is Chinese, never Korean; Thai, Greek,
+  Hebrew... decide alone, with no length floor), langdetect only among the
+  script's languages for Latin, Cyrillic, Arabic and Devanagari text (under
+  12 letters is "too short", a split vote is "unknown"); code and links are
+  removed and only the first 400 characters are read;
 - detection runs in a background worker process while the data is still
   being read, when the row count can be estimated up front (see `frame.py`):
   rows are drawn as they stream past with probability sample / estimate,
@@ -25,12 +28,14 @@ import time
 import numpy as np
 import polars as pl
 
+from dataforge.langid.detector import CONFIDENT as DETECT_CONFIDENT
+from dataforge.langid.detector import MIN_LETTERS
+from dataforge.langid.detector import SURE as DETECT_SURE
 from dataforge.quality.findings import Finding
-from dataforge.quality.langpool import MIN_CHARS, NOT_LANGS, SEED, TRUNCATE, DetectorPool
+from dataforge.quality.langpool import NOT_LANGS, SEED, TRUNCATE, DetectorPool
 from dataforge.quality.stats import share, wilson
 
 DEFAULT_SAMPLE = 2000
-CONFIDENT = 0.9  # a mismatch needs both texts detected at least this sure
 PARALLEL_FROM = 1000  # texts; below this a worker process costs more than it saves
 BATCH = 200
 LISTED = 1000  # ids the JSON lists in full (the page shows the first five)
@@ -99,8 +104,9 @@ class LanguageSampler:
         keep = np.sort(keep if len(extra) == 0 else np.concatenate([keep, extra]))
         results = [by_row[int(r)] for r in keep]
         self.frame = frame.select("row", "id", "lang", *self.fields).select(pl.all().gather(keep))
-        labels = {f: pl.DataFrame({"lang": [r[i][0] for r in results], "prob": [r[i][1] for r in results]},
-                                  schema={"lang": pl.String, "prob": pl.Float64})
+        labels = {f: pl.DataFrame({"lang": [r[i][0] for r in results], "prob": [r[i][1] for r in results],
+                                   "sure": [bool(r[i][2]) for r in results]},
+                                  schema={"lang": pl.String, "prob": pl.Float64, "sure": pl.Boolean})
                   for i, f in enumerate(self.fields)}
         elapsed = time.perf_counter() - self.pool.started
         return self._section(labels, len(self._rows) * k, elapsed, max(self.pool.workers, 1))
@@ -114,7 +120,7 @@ class LanguageSampler:
         data = {
             "method": self.method(),
             "sampled": self.sampled, "rows_checked": n, "rows_total": self.rows_total, "seed": SEED,
-            "min_chars": MIN_CHARS, "truncate_chars": TRUNCATE, "workers": workers,
+            "min_letters": MIN_LETTERS, "truncate_chars": TRUNCATE, "workers": workers,
             "texts": texts, "texts_detected": detected, "seconds": round(elapsed, 2),
             # langdetect's own speed: texts per CPU-second of one process (excludes start-up and waiting)
             "texts_per_second": round(texts / self.pool.detect_seconds, 1) if self.pool.detect_seconds else None,
@@ -129,9 +135,13 @@ class LanguageSampler:
     def method(self) -> str:
         scope = (f"a uniform random sample of {self.sample:,} of {self.rows_total:,} rows (seed {SEED}); shares"
                  " carry 95% Wilson intervals" if self.sampled else f"all {self.rows_total:,} rows (exact shares)")
-        return (f"langdetect (seeded) on {scope}; each text cut to its first {TRUNCATE} characters;"
-                f" code, numbers and punctuation are removed first, and texts left with under {MIN_CHARS} characters"
-                " are not detected")
+        # no quotes or apostrophes: the page shows this text verbatim (HTML-escaped)
+        return (f"the script first, then langdetect (seeded) among the languages of that script, on {scope};"
+                f" each text cut to its first {TRUNCATE} characters after code and links are removed; Chinese,"
+                f" Japanese, Korean, Thai and other one-language scripts are decided by their script (no length"
+                f" floor); Latin, Cyrillic, Arabic and Devanagari texts with under {MIN_LETTERS} letters are too"
+                f" short, answers under {DETECT_CONFIDENT:.0%} sure are unknown, and mismatches count only answers"
+                f" that are sure (by script, or langdetect at {DETECT_SURE:.0%} with the function words agreeing)")
 
     def _field(self, lab: pl.DataFrame) -> dict:
         counts = dict(lab["lang"].value_counts(sort=True).iter_rows())
@@ -146,9 +156,10 @@ class LanguageSampler:
                 "not_detected": {k: counts.get(k, 0) for k in NOT_LANGS}}
 
     def _mismatch(self, instr: pl.DataFrame, answer: pl.DataFrame) -> dict:
-        both = pl.DataFrame({"id": self.frame["id"], "a": instr["lang"], "pa": instr["prob"],
-                             "b": answer["lang"], "pb": answer["prob"]})
-        sure = both.filter((pl.col("pa") >= CONFIDENT) & (pl.col("pb") >= CONFIDENT))
+        # only sure answers on both sides: a script, or langdetect >= 0.9 that the function words do not contradict
+        both = pl.DataFrame({"id": self.frame["id"], "a": instr["lang"], "sa": instr["sure"],
+                             "b": answer["lang"], "sb": answer["sure"]})
+        sure = both.filter(pl.col("sa") & pl.col("sb"))
         diff = sure.filter(pl.col("a") != pl.col("b"))
         low, high = wilson(diff.height, sure.height, self.rows_total if self.sampled else None)
         pairs = (diff.group_by("a", "b").len().sort("len", descending=True).head(8))
@@ -162,8 +173,8 @@ class LanguageSampler:
         if (declared != "").sum() == 0:
             return None
         both = pl.DataFrame({"id": self.frame["id"], "declared": declared.str.to_lowercase(),
-                             "lang": answer["lang"], "prob": answer["prob"]})
-        sure = both.filter((pl.col("declared") != "") & (pl.col("prob") >= CONFIDENT))
+                             "lang": answer["lang"], "sure": answer["sure"]})
+        sure = both.filter((pl.col("declared") != "") & pl.col("sure"))
         # "zh" declared vs "zh-cn" detected is a match: compare the primary subtag
         diff = sure.filter(pl.col("declared").str.split("-").list.first()
                            != pl.col("lang").str.split("-").list.first())
