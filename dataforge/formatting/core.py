@@ -161,11 +161,7 @@ class Formatter:
 
     def _chat(self, messages: list[dict], add_generation_prompt: bool) -> str:
         if self.use_tokenizer_template:
-            try:
-                text = self._template_tok.apply_chat_template(messages, tokenize=False,
-                                                              add_generation_prompt=add_generation_prompt)
-            except Exception as exc:  # noqa: BLE001 - a template refusing a row rejects that row
-                raise RowError(f"the tokenizer's chat template failed: {type(exc).__name__}: {exc}") from None
+            text = _render_tokenizer_template(self._template_tok, messages, add_generation_prompt)
             bos = self.bos_token
             if bos and self.adds_bos and text.startswith(bos):
                 text = text[len(bos):]  # the tokenizer adds it back once
@@ -368,6 +364,26 @@ class Formatter:
         if self._escaped_this_row and self._counted is not record:  # once per record, however many views
             self.escaped_rows += 1
             self._counted = record
+
+
+def _render_tokenizer_template(tok, messages: list[dict], add_generation_prompt: bool) -> str:
+    """The model's chat template in the bounded sandbox; a failure rejects this row only."""
+    import jinja2
+
+    from dataforge.templates.chat import TemplateRaised, render_chat
+    from dataforge.templates.limits import TemplateLimitError
+    from dataforge.templates.render import LimitRowError
+
+    try:
+        return render_chat(tok, messages, add_generation_prompt)
+    except TemplateRaised as exc:
+        raise RowError(f"the tokenizer's chat template refused this row: {exc}") from None
+    except TemplateLimitError as exc:
+        raise LimitRowError(f"the tokenizer's chat template: {exc}") from None
+    except jinja2.UndefinedError as exc:
+        raise RowError(f"the tokenizer's chat template uses something undefined: {exc.message}") from None
+    except Exception as exc:  # noqa: BLE001 - a template failing on a row rejects that row
+        raise RowError(f"the tokenizer's chat template failed: {type(exc).__name__}: {exc}") from None
 
 
 def _adds_bos(tok) -> bool:

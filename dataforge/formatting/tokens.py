@@ -94,6 +94,8 @@ class Tokenized:
 def tokenize_batch(facts: TokenizerFacts, prompts: list[str], completions: list[str], *,
                    max_length: int | None = None, truncate: bool = False) -> list[Tokenized | RowError]:
     """Tokenize prompt+completion pairs in one batch call; a row that breaks a rule becomes a RowError."""
+    if not prompts:  # every row of the batch was rejected before tokenizing (fast tokenizers fail on [])
+        return []
     tok = facts.tokenizer
     texts = [p + c for p, c in zip(prompts, completions)]
     if facts.fast:

@@ -3,9 +3,10 @@
 `Templates(override_dir).messages("qa_generate", passage=..., count=3)` renders
 `qa_generate.j2` as the user turn (and `qa_generate.system.j2`, when there is
 one, as the system turn). A file of the same name in `--prompts DIR` replaces
-the built-in one. Templates are rendered in Jinja2's sandbox with
-StrictUndefined, so a template naming a variable that does not exist fails
-before any request is sent. The rendered text is part of the request hash:
+the built-in one. Templates are rendered in dataforge's bounded Jinja2 sandbox
+(dataforge.templates.sandbox: limits on output size, loops and time) with
+StrictUndefined, so a template naming a variable that does not exist, or one
+that would blow up, fails with one error line before any request is sent. The rendered text is part of the request hash:
 editing a template means new requests, not stale journal answers.
 """
 
@@ -27,10 +28,11 @@ def builtin_names() -> list[str]:
 @lru_cache(maxsize=1)
 def _environment():
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False,
-                                trim_blocks=True, lstrip_blocks=True)
+    from dataforge.templates.sandbox import BoundedSandbox
+
+    return BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False,
+                          trim_blocks=True, lstrip_blocks=True)
 
 
 class Templates:
@@ -84,8 +86,13 @@ class Templates:
         template, where = entry
         from jinja2 import TemplateError
 
+        from dataforge.templates.limits import TemplateLimitError
+
         try:
             return template.render(**variables).strip()
+        except TemplateLimitError as exc:
+            raise ConfigError(f"{where}: {exc}", "fix the template; the limits are described in docs/format.md") \
+                from None
         except TemplateError as exc:
             raise ConfigError(f"{where}: {exc}",
                               f"the variables available to this prompt are: {', '.join(sorted(variables))}") from exc

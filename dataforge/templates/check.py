@@ -28,7 +28,7 @@ from dataforge.templates.pack import (
     _yaml_file,
     load_pack,
 )
-from dataforge.templates.render import environment
+from dataforge.templates.render import LimitRowError, environment
 
 GLOBALS = {"raise_exception", "namespace", "range", "dict", "lipsum", "cycler", "joiner", "loop", "super",
            "caller", "varargs", "kwargs", "self"}
@@ -137,6 +137,9 @@ def _check_rendering(pack: Pack) -> list[Problem]:
         except PackError as exc:
             problems.append(Problem(exc.where or where, f"[{lang}] {exc.detail}"))
             continue
+        except LimitRowError as exc:  # the template's own doing: other languages would only repeat it
+            problems.append(Problem(where, f"[{lang}] rendering the example hit a limit: {exc.reason}"))
+            break
         except Exception as exc:  # noqa: BLE001 - RowError and friends: report, do not crash
             problems.append(Problem(where, f"[{lang}] rendering the example failed: {getattr(exc, 'reason', exc)}"))
             continue
@@ -156,12 +159,18 @@ def _check_rendering(pack: Pack) -> list[Problem]:
 def render_example(name: str, lang: str = "en", template_dir=None, with_context: bool = True,
                    tokenizer=None) -> dict:
     """{"prompt", "completion", "lang", "pack"}: the built-in example record rendered with a template."""
+    from dataforge.errors import ConfigError
     from dataforge.formatting.core import Formatter
+    from dataforge.io.shapes import RowError
 
     fmt = Formatter(name, lang, tokenizer, template_dir=template_dir)
     record = EXAMPLE if with_context else InstructionRecord(instruction=EXAMPLE.instruction,
                                                             output=EXAMPLE.output, id="example")
-    prompt, completion = fmt.pair(record)
+    try:
+        prompt, completion = fmt.pair(record)
+    except RowError as exc:
+        raise ConfigError(f"template '{name}' cannot render the example: {exc.reason}",
+                          f"check it with: dataforge templates check {fmt.pack.path}") from None
     used = next(iter(fmt.languages.used), lang)
     return {"prompt": prompt, "completion": completion, "lang": used, "pack": fmt.pack,
             "fell_back": bool(fmt.languages.fallbacks)}

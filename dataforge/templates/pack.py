@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from dataforge.errors import ConfigError
+from dataforge.yamlfile import YAMLShapeError, compose, construct
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "packs"
 TYPES = ("prompt", "chat")
@@ -39,7 +40,6 @@ META_KEYS = {"description", "type", "strings", "strings_from", "default_system",
 RECORD_VARS = ("instruction", "context", "output", "system", "id", "lang", "category")
 CHAT_VARS = ("messages", "add_generation_prompt", "bos_token", "eos_token", "raise_exception")
 DEFAULT_EOS = "</s>"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster to load packs
 
 
 class PackError(ConfigError):
@@ -99,8 +99,10 @@ def _yaml_file(path: Path) -> tuple[dict, yaml.MappingNode | None]:
     except UnicodeDecodeError as exc:
         raise PackError(f"not UTF-8 text ({exc.reason})", "save the file as UTF-8", where=f"{path}:1") from exc
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader (C or Python)
+        node = compose(text)  # alias bombs and recursive anchors refused before anything is built
+        data = construct(node)
+    except YAMLShapeError as exc:
+        raise PackError(exc.message, exc.hint, where=f"{path}:{exc.line or 1}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -1,4 +1,4 @@
-"""Compile and render packs in Jinja2's sandbox with StrictUndefined.
+"""Compile and render packs in the bounded Jinja2 sandbox with StrictUndefined.
 
 Each pack's sources are compiled once (per process) and reused for every
 row and every language: the wrapper strings are variables, not baked in.
@@ -8,6 +8,9 @@ lstrip_blocks), so a chat template pasted from a model card behaves the same.
 A template never writes the BOS token: `bos_token` renders as "" and the
 tokenizer adds exactly one BOS when the text is tokenized (see
 dataforge.formatting.tokens). This is what keeps BOS from doubling.
+
+Every render runs under the limits of `limits.py` (output size, loops, time);
+a row that hits one is rejected with a reason naming the limit.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ import functools
 import re
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dataforge.io.shapes import RowError
+from dataforge.templates.limits import TemplateLimitError
 from dataforge.templates.pack import Pack, PackError, Source
+from dataforge.templates.sandbox import BoundedSandbox
+
+
+class LimitRowError(RowError):
+    """A row whose render hit a template limit (the reason names it)."""
 
 
 class TemplateRaised(Exception):
@@ -31,9 +39,9 @@ def _raise_exception(message):
 
 
 @functools.lru_cache(maxsize=1)
-def environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                        lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+def environment() -> BoundedSandbox:
+    env = BoundedSandbox(undefined=jinja2.StrictUndefined, trim_blocks=True,
+                         lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
     env.globals["raise_exception"] = _raise_exception
     return env
 
@@ -89,6 +97,8 @@ class CompiledPack:
             return self.templates[name].render(variables)
         except TemplateRaised as exc:  # the template refuses this row (HF raise_exception): reject it
             raise RowError(f"the template refused this row: {exc}") from None
+        except TemplateLimitError as exc:  # too big or too slow for this row: reject it, keep the run
+            raise LimitRowError(f"template '{name}': {exc}") from None
         except Exception as exc:  # noqa: BLE001 - every template failure becomes one line
             raise describe_error(exc, self.pack.sources[name]).with_traceback(None) from exc
 
@@ -99,11 +109,13 @@ class CompiledPack:
         that cannot be split back into exactly one text per row (a SEP inside the
         content) or fails, the rows are rendered one by one, which also gives
         the per-row error: a row the template refuses comes back as a RowError.
+        The batch may loop as much as its rows together, but its output has the
+        limit of one render: a batch over it is redone row by row.
         """
         batch = self._batch_template(name, keys)
         if batch is not None and len(rows) > 1:
             try:
-                parts = batch.render(__rows__=rows).split(SEP)
+                parts = batch.render_scaled(len(rows), __rows__=rows).split(SEP)
             except Exception:  # noqa: BLE001 - redo row by row for the precise error
                 parts = []
             if len(parts) == len(rows) + 1:
