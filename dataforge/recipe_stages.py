@@ -9,8 +9,12 @@ function's own names.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import inspect
+import re
+import typing
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,21 +42,76 @@ def _load(target: str) -> Callable:
     return getattr(importlib.import_module(module), attr)
 
 
-def _annotation(param: inspect.Parameter) -> Any:
-    # Keep simple scalar/list types; anything richer is passed through as written in YAML.
+# ----- value types from the functions' annotations --------------------------------------------
+# YAML gives str/int/float/bool/list/dict/null; recipes are checked strictly against those
+# (no "3" for 3, no true for 1), so `--check` catches what would crash the stage later.
+_SCALARS = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list": list, "tuple": list,
+            "os.PathLike": str, "PathLike": str, "Path": str, "pathlib.Path": str}
+_WORDS = {str: "a text", int: "a whole number", float: "a number", bool: "true or false", dict: "a mapping",
+          list: "a list"}
+# Parameters without annotations, typed by what the commands pass for them.
+_BY_NAME = {"data": "str | list[str]", "eval_data": "str | list[str]", "against": "str | list[str]",
+            "adapters": "str | list[str]", "model": "str", "base": "str", "tokenizer": "str",
+            "template_dir": "str", "fractions": "list[float]", "sets": "list[str]"}
+_ITEM = re.compile(r"(list|tuple)\[\s*(\w+)\s*(?:,\s*\.\.\.\s*)?\]")
+
+
+def _split_union(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "["
+        depth -= ch == "]"
+        if ch == "|" and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    return parts + [text[start:].strip()]
+
+
+def _one_type(text: str):
+    if text in _SCALARS:
+        return _SCALARS[text]
+    m = _ITEM.fullmatch(text)
+    if m and m.group(2) in ("str", "int", "float", "bool"):
+        return list[_SCALARS[m.group(2)]]
+    if text.startswith("dict["):
+        return dict
+    return None
+
+
+def _words(tp) -> str:
+    item = typing.get_args(tp)
+    if item:
+        return f"a list of {_WORDS[item[0]][2:]}s" if item[0] is not bool else "a list of true/false"
+    return _WORDS[tp]
+
+
+def value_type(annotation: str | None) -> tuple[Any, str]:
+    """(type for pydantic, what a user is told is expected) for an annotation string; (Any, "") if unknown."""
+    if not annotation:
+        return Any, ""
+    parts = _split_union(annotation)
+    optional = "None" in parts
+    types = [_one_type(p) for p in parts if p != "None"]
+    if not types or any(t is None for t in types):
+        return Any, ""
+    unique = list(dict.fromkeys(types))
+    tp = unique[0] if len(unique) == 1 else typing.Union[tuple(unique)]  # noqa: UP007 - built at runtime
+    words = " or ".join(_words(t) for t in unique) + (" (or null)" if optional else "")
+    return (tp | None if optional else tp), words
+
+
+def _annotation(name: str, param: inspect.Parameter) -> str | None:
     ann = param.annotation
     if isinstance(ann, str):
-        simple = {"str": str, "int": int, "float": float, "bool": bool}
-        parts = [p.strip() for p in ann.split("|")]
-        types = [simple[p] for p in parts if p in simple]
-        if len(types) == len(parts) - ("None" in parts):
-            base = types[0] if len(types) == 1 else Any
-            return base | None if "None" in parts else base
-    return Any
+        return ann
+    if ann is inspect.Parameter.empty:
+        return _BY_NAME.get(name)
+    return getattr(ann, "__name__", None)
 
 
 def options_model(stage: str, func: Callable, out_param: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
+    expected: dict[str, str] = {}
     params = inspect.signature(func).parameters
     # A function taking **options (synth) checks its own option names; the model passes them through.
     extra = "allow" if any(p.kind == p.VAR_KEYWORD for p in params.values()) else "forbid"
@@ -61,9 +120,43 @@ def options_model(stage: str, func: Callable, out_param: str) -> type[BaseModel]
             continue
         field_name = "output" if name == out_param else name
         required = param.default is inspect.Parameter.empty and field_name != "output"
-        fields[field_name] = (_annotation(param), ... if required else param.default
+        tp, words = value_type("str" if field_name == "output" and param.annotation is inspect.Parameter.empty
+                               else _annotation(name, param))
+        fields[field_name] = (tp, ... if required else param.default
                               if param.default is not inspect.Parameter.empty else None)
-    return create_model(f"{stage.title()}Stage", __config__=ConfigDict(extra=extra), **fields)
+        if words:
+            expected[field_name] = words
+    model = create_model(f"{stage.title()}Stage", __config__=ConfigDict(extra=extra, strict=True), **fields)
+    model.expected = expected
+    return model
+
+
+def _synth_extra_model(options: dict) -> type[BaseModel] | None:
+    """synth takes **options: check them against SynthOptions, RunPolicy and the method's own options."""
+    from dataforge.synth.run import METHOD_FUNCTIONS, RunPolicy, SynthOptions
+
+    method = options.get("method")
+    if method not in METHOD_FUNCTIONS:
+        return None  # run_method names the methods
+    return _dataclass_model(method, (SynthOptions, RunPolicy, METHOD_FUNCTIONS[method][1]))
+
+
+@functools.lru_cache(maxsize=16)
+def _dataclass_model(method: str, classes: tuple) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    expected: dict[str, str] = {}
+    for cls in classes:
+        for f in dataclasses.fields(cls):
+            if f.name in ("policy", "progress", "handle_sigint"):
+                continue
+            tp, words = value_type(f.type if isinstance(f.type, str) else getattr(f.type, "__name__", None))
+            fields[f.name] = (tp, None)
+            if words:
+                expected[f.name] = words
+    model = create_model(f"Synth{method.title()}Options", __config__=ConfigDict(extra="forbid", strict=True),
+                         **fields)
+    model.expected = expected
+    return model
 
 
 def _make_run(func: Callable, out_param: str) -> Callable[[BaseModel, Path], Any]:
@@ -84,6 +177,7 @@ class _LazyStage(StageKind):
         self._stage, self._target, self._out = stage, target, out_param
         self.default_output = default_output
         self._model: type[BaseModel] | None = None
+        self.extra_model = _synth_extra_model if stage == "synth" else None
 
     @property
     def options(self) -> type[BaseModel]:  # type: ignore[override]

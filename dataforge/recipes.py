@@ -16,7 +16,10 @@ train, eval, probe); a second stage of the same kind takes any name plus
 
 Every stage is keyed by a hash of its options and the content of its input
 files; a rerun skips stages whose key did not change and whose outputs are
-still there, and reruns the rest. Secrets are never read from recipes: a
+still there, and reruns the rest; before a stage reruns, what its last run
+wrote is removed only if it is inside the workdir and unchanged since (see
+recipe_outputs.py). Option values are checked against the types of the
+library function's parameters before anything runs. Secrets are never read from recipes: a
 recipe with an `api_key` (or any key/token-looking entry) is refused.
 """
 
@@ -27,7 +30,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +39,12 @@ from pydantic import BaseModel, ValidationError
 
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.io.atomic import atomic_write_text
+from dataforge.recipe_outputs import record, remove_previous
 from dataforge.yamlfile import load_yaml_mapping, parse_scalar
 
 STATE_FILE = ".dataforge-recipe-state.json"
-# Options that name what a stage writes: never hashed as inputs, removed before the stage reruns.
+# Options that name what a stage writes: never hashed as inputs; before the stage reruns, what the last
+# run wrote there is removed if it is inside the workdir and unchanged (recipe_outputs.py).
 OUTPUT_KEYS = ("output", "json_out", "clusters", "preview_html")
 _SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|(^|_)token$)", re.I)
 _REF = re.compile(r"\$\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}")
@@ -53,6 +57,8 @@ class StageKind:
     options: type[BaseModel]  # pydantic model with extra="forbid"
     run: Callable[[BaseModel, Path], Any]  # (options, workdir) -> the library call's result
     default_output: str  # file name inside the workdir when `output` is not given
+    # For a function taking **options: options -> a model the extra options must fit (or None)
+    extra_model: Callable[[dict], type[BaseModel] | None] | None = None
 
 
 STAGE_KINDS: dict[str, StageKind] = {}
@@ -147,6 +153,9 @@ def load_recipe(path: str | os.PathLike, overrides=()) -> Recipe:
     kinds = _stage_kinds()
     stages = []
     for name, options in stages_raw.items():
+        if options is not None and not isinstance(options, dict):
+            raise ConfigError(f"{path}: stages.{name} must map option names to values, not"
+                              f" {_yaml_kind(options)}", "see recipes/ for examples")
         options = dict(options or {})
         kind = options.pop("type", name)
         if kind not in kinds:
@@ -160,7 +169,24 @@ def load_recipe(path: str | os.PathLike, overrides=()) -> Recipe:
 
 
 def _validate(recipe: Recipe, stage: Stage, options: dict) -> BaseModel:
-    model = _stage_kinds()[stage.kind].options
+    kind = _stage_kinds()[stage.kind]
+    model = _fit(recipe, stage, kind.options, options)
+    if kind.extra_model is not None and model.model_extra:
+        extra = kind.extra_model(options)
+        if extra is not None:
+            _fit(recipe, stage, extra, dict(model.model_extra))
+    return model
+
+
+def _yaml_kind(value: Any) -> str:
+    words = {str: "a text", bool: "true/false", int: "a whole number", float: "a number", list: "a list",
+             dict: "a mapping"}
+    word = "null" if value is None else words.get(type(value), type(value).__name__)
+    return word if isinstance(value, (list, dict)) or value is None else f"{word} ({value!r:.60})"
+
+
+def _fit(recipe: Recipe, stage: Stage, model: type[BaseModel], options: dict) -> BaseModel:
+    """`model(**options)`, or a ConfigError naming the file, stage, field and the type expected."""
     try:
         return model(**options)
     except ValidationError as exc:
@@ -169,6 +195,15 @@ def _validate(recipe: Recipe, stage: Stage, options: dict) -> BaseModel:
         if err["type"] == "extra_forbidden":
             hint = _suggest(str(err["loc"][-1]), model.model_fields)
             raise ConfigError(f"{recipe.path}: stages.{stage.name}.{loc}: unknown option", hint) from None
+        field_name = str(err["loc"][0]) if err["loc"] else ""
+        expected = getattr(model, "expected", {}).get(field_name)
+        if expected and field_name in options and err["type"] != "missing":
+            value, got = options[field_name], _yaml_kind(options[field_name])
+            index = next((p for p in err["loc"][1:] if isinstance(p, int)), None)
+            if isinstance(value, list) and index is not None and index < len(value):
+                got += f" whose item {index + 1} is {_yaml_kind(value[index])}"
+            raise ConfigError(f"{recipe.path}: stages.{stage.name}.{field_name}: expected {expected}, got {got}",
+                              f"see `dataforge {stage.kind} --help` for the option") from None
         raise ConfigError(f"{recipe.path}: stages.{stage.name}.{loc}: {err['msg']}",
                           f"see `dataforge {stage.kind} --help` for the option") from None
 
@@ -202,16 +237,6 @@ def _stage_key(kind: str, options: dict) -> str:
     return hashlib.sha256(json.dumps([kind, inputs], sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _remove_previous_outputs(previous: dict) -> None:
-    # Only what this recipe itself wrote last time (recorded in its state file) is removed before a rerun.
-    for path in (previous.get("outputs") or {}).values():
-        p = Path(path)
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
-
-
 def _fingerprint(value: Any) -> Any:
     """Options with every existing input path replaced by a hash of its content."""
     if isinstance(value, str) and len(value) < 4096 and os.path.exists(value):
@@ -235,10 +260,15 @@ def _content_hash(path: Path) -> str:
 
 
 def _load_state(workdir: Path) -> dict:
+    """Stage name -> {"key", "outputs", "written", "finished"}; anything malformed counts as no record."""
     try:
-        return json.loads((workdir / STATE_FILE).read_text())
+        state = json.loads((workdir / STATE_FILE).read_text())
     except (FileNotFoundError, ValueError):
         return {}
+    if not isinstance(state, dict):
+        return {}
+    return {name: entry for name, entry in state.items()
+            if isinstance(entry, dict) and isinstance(entry.get("outputs", {}), dict)}
 
 
 def run_recipe(recipe: Recipe, *, from_stage: str | None = None, only: str | None = None,
@@ -279,7 +309,8 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, only: str | Non
             echo(f"[{stage.name}] unchanged since the last run, skipped")
             continue
         echo(f"[{stage.name}] running {stage.kind}")
-        _remove_previous_outputs(previous)
+        upcoming = {str(v) for k, v in model.model_dump().items() if k in OUTPUT_KEYS and v}
+        remove_previous(stage.name, previous, recipe.workdir, upcoming, echo)
         t0 = time.perf_counter()
         try:
             result = kind.run(model, recipe.workdir)
@@ -291,7 +322,7 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, only: str | Non
             on_result(stage.kind, result)
         produced = {k: str(v) for k, v in model.model_dump().items() if k in OUTPUT_KEYS and v}
         outputs[stage.name] = produced
-        state[stage.name] = {"key": key, "outputs": produced, "finished": time.time()}
+        state[stage.name] = {"key": key, "outputs": produced, "written": record(produced), "finished": time.time()}
         atomic_write_text(recipe.workdir / STATE_FILE, json.dumps(state, indent=2, default=str))
         results.append(StageResult(stage.name, "ran", produced, time.perf_counter() - t0))
     return results

@@ -30,8 +30,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg, generate_lorem_ipsum
 
 from dataforge.templates.limits import (
-    INT_BITS,
     _BUDGET,
+    INT_BITS,
     Budget,
     TemplateLimitError,
     budget,
