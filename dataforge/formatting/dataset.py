@@ -51,6 +51,7 @@ class FormatSummary:
     style: str = ""
     languages: dict = field(default_factory=dict)
     detected: int = 0  # rows whose language langdetect decided (no lang field)
+    language_note: str = ""  # how --lang auto chose (templates/lang.py LanguageChooser.note)
     warnings: list[str] = field(default_factory=list)
     escaped: int = 0
     truncated: int = 0
@@ -69,9 +70,9 @@ class FormatSummary:
             head = f"read {self.read:,} rows, wrote {self.written:,} ({self.style}), rejected {self.rejected:,}"
         out = [head, f"template: {self.template}"]
         if self.languages:
-            out.append("languages: " + ", ".join(f"{k} {v:,}" for k, v in
-                                                 sorted(self.languages.items(), key=lambda kv: -kv[1]))
-                       + (f" ({self.detected:,} detected with langdetect)" if self.detected else ""))
+            out.append("wrapper languages: " + ", ".join(f"{k} {v:,}" for k, v in
+                                                         sorted(self.languages.items(), key=lambda kv: -kv[1]))
+                       + (f" ({self.language_note})" if self.language_note else ""))
         if self.escaped:
             out.append(f"escaped special tokens in {self.escaped:,} row(s) (--escape-special)")
         if self.truncated:
@@ -119,6 +120,8 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
         formatter = None if style_used == "export" else get_formatter(
             template, lang, tokenizer, template_dir=template_dir, default_system=default_system,
             escape_special=escape_special)
+        if formatter is not None:
+            formatter.languages.reset()  # formatters are reused across calls; the counts are this dataset's
         facts = None
         if formatter is not None and formatter.tokenizer is not None:
             facts = tokenizer_facts(formatter.tokenizer,
@@ -135,6 +138,8 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
         writer = open_writer(out) if out is not None else None
         try:
             for batch in _batches(ds, BATCH):
+                if formatter is not None:  # --lang auto: the main language, from the first rows
+                    formatter.languages.prime(record for record, _where in batch)
                 rows = _format_batch(batch, ds, formatter, facts, style_used, to, conversational, max_length,
                                      truncate, token_ids, rejects, summary, preview)
                 for row in rows:
@@ -172,6 +177,7 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
         summary.tokenizer = formatter.tokenizer
         summary.languages = dict(formatter.languages.used)
         summary.detected = formatter.languages.detected
+        summary.language_note = formatter.languages.note()
         summary.warnings += formatter.languages.warnings()
         summary.escaped = formatter.escaped_rows
     if summary.previews and preview_html:

@@ -15,6 +15,7 @@ Dutch ones, and the detector then does not call itself sure.
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 
 MIN_HITS = 2
@@ -30,7 +31,7 @@ _WORDS = {
           "aber vor zur bis mehr durch man dann wenn ich wir ihr",
     "es": "de la que el en y a los del se las por un para con no una su al lo como más pero sus le ya o fue este "
           "ha sí porque esta son entre cuando muy sin sobre también me hasta hay donde quien desde todo nos es "
-          "ser",
+          "ser mi tu te qué cómo cuál dónde está",
     "fr": "de la le et les des en un du une que est pour qui dans par au sur pas plus ne se ce il sont avec ou "
           "mais elle aux été cette nous leur vous on ses tout son comme fait peut sa ces je",
     "it": "di e il la che in a per un del non è una da sono le si con i al della gli come più ma anche nel lo "
@@ -49,8 +50,8 @@ _WORDS = {
           "oraz jej go ich był jako także",
     "cs": "a v se na je že to s z do o k i jako ale by pro jsem za po jak byl jsou tak jen které který když "
           "nebo také už aby bylo jeho",
-    "tr": "ve bir bu da de için ile çok olarak daha gibi ne ama en o olan kadar sonra her şey ancak değil ya "
-          "veya mi ki göre ise",
+    "tr": "ve bir bu için ile çok olarak daha gibi ama olan kadar sonra her şey ancak değil veya göre ise "
+          "ben sen biz onlar",
     "id": "yang dan di ini itu dengan untuk dari dalam tidak akan pada juga ke ada adalah oleh bisa atau "
           "saya kami mereka telah sudah karena sebagai lebih",
     "vi": "và của là có trong được các cho không những một người với này để đã đến khi từ cũng như về thì "
@@ -70,32 +71,44 @@ _WORDS = {
     "cy": "y yn a i o ar yr ei mae ac am wedi gan fel ni hyn eu bod",
     "tl": "ang ng sa na at mga ay si ni hindi ako ito para kung siya may",
 }
-WORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in _WORDS.items()}
+# English is the main language of most datasets, and its commonest words ("a", "to", "in", "is") are
+# also short words of other languages: counted for English only, so English rows confirm at once.
+_EN = frozenset(_WORDS["en"].split())
+WORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) - (_EN if lang != "en" else frozenset())
+                                    for lang, words in _WORDS.items()}
 _BY_WORD: dict[str, tuple[str, ...]] = {}
 for _lang, _set in WORDS.items():
     for _w in _set:
         _BY_WORD[_w] = _BY_WORD.get(_w, ()) + (_lang,)
-_TOKEN = re.compile(r"[^\W\d_]+")
+# "Newton's" is one word, not "newton" + the Czech preposition "s"; "l'eau" is not "l" + "eau" either.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+
+
+def tokens(text: str) -> list[str]:
+    """The lower-cased words of the first `PREFIX` characters."""
+    return _TOKEN.findall(text[:PREFIX].lower())
+
+
+def count(words: list[str]) -> collections.Counter:
+    """{language: how many of `words` are its function words}."""
+    hits = [langs for langs in map(_BY_WORD.get, words) if langs]
+    return collections.Counter(itertools.chain.from_iterable(hits))
 
 
 def scores(text: str) -> collections.Counter:
     """{language: function words of it} in the first `PREFIX` characters of `text`."""
-    counts: collections.Counter = collections.Counter()
-    get = _BY_WORD.get
-    for word in _TOKEN.findall(text[:PREFIX].lower()):
-        langs = get(word)
-        if langs:
-            counts.update(langs)
-    return counts
+    return count(tokens(text))
+
+
+def confirmed(counts: collections.Counter, lang: str) -> bool:
+    """`confirms` on counts already made."""
+    mine = counts.get(lang, 0)
+    return mine >= MIN_HITS and all(n < mine for other, n in counts.items() if other != lang)
 
 
 def confirms(text: str, lang: str) -> bool:
     """True when `text` reads as `lang` by its function words and as no other listed language as much."""
-    if lang not in WORDS:
-        return False
-    counts = scores(text)
-    mine = counts.get(lang, 0)
-    return mine >= MIN_HITS and all(n < mine for other, n in counts.items() if other != lang)
+    return lang in WORDS and confirmed(scores(text), lang)
 
 
 def disagrees(text: str, lang: str) -> bool:

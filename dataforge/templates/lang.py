@@ -1,9 +1,22 @@
 """Which language's wrapper texts a record gets.
 
-`--lang xx` forces one language; `--lang auto` uses the record's `lang` field
-and, when that is empty, detects the language of the instruction with
-langdetect. A language the template has no texts for falls back to English;
-every fallback is counted so the summary can say how many rows it hit.
+`--lang xx` forces one language. `--lang auto` uses the record's `lang` field
+and, when that is empty, the language of its prompt -- but only when that is
+sure, so that monolingual data never gets stray wrapper languages:
+
+- the dataset's main language is decided first, from the first rows (`prime`);
+- a row whose script decides its language (Chinese, Japanese, Korean, Thai,
+  Greek, ...) gets that language;
+- a Latin (Cyrillic, Arabic, Devanagari) row that reads as the main language
+  by its function words gets it at once, with no langdetect call (the fast
+  path: most rows of most datasets);
+- any other row goes to the shared detector (`dataforge.langid`) and gets its
+  own language only when the detector is sure and, for languages with a
+  function-word list, the function words confirm it; otherwise the main
+  language.
+
+A language the template has no texts for falls back to English; every
+fallback is counted so the summary can say how many rows it hit.
 """
 
 from __future__ import annotations
@@ -12,6 +25,9 @@ import collections
 import functools
 
 from dataforge.errors import ConfigError
+from dataforge.langid import identify, script_counts, words
+from dataforge.langid.detector import MIN_SCRIPT_CHARS
+from dataforge.langid.scripts import CJK, SCRIPTS, cjk_language, dominant
 from dataforge.templates.pack import Pack
 
 FALLBACK = "en"
@@ -44,46 +60,19 @@ def normalize(code: str) -> str:
     return _ALIASES.get(base, base)
 
 
-@functools.lru_cache(maxsize=1)
-def _factory():
-    import langdetect.detector_factory as df
-
-    df.init_factory()
-    df._factory.seed = 0  # langdetect samples at random; a fixed seed makes runs repeatable
-    return df._factory
-
-
-MIN_DETECT_CHARS = 20   # below this langdetect guesses (it calls "Hi, how are you" Somali)
-MIN_CONFIDENCE = 0.6  # with 3 trials: at least 2 agree
+MIN_DETECT_CHARS = 20  # kept for callers; the detector itself decides what is too short
+# A row in a Latin (Cyrillic, Arabic, Devanagari) script gets a language other than the dataset's
+# main one only on this much evidence when that language has no function-word list.
+SWITCH_LETTERS = 40
+PRIME_ROWS = 200  # rows of the first batch that vote for the dataset's main language
+PRIME_DETECT = 40  # of those, at most this many may need the full (slow) detector
+PREFIX = 300  # characters of a row that are looked at
 
 
 def detect(text: str) -> str | None:
-    """The language of `text` (normalized code), or None when it cannot tell with confidence."""
-    text = (text or "").strip()
-    if sum(ch.isalpha() for ch in text) < MIN_DETECT_CHARS and not _cjk(text):
-        return None
-    from langdetect import LangDetectException
-
-    detector = _factory().create()
-    # 3 trials over 300 characters instead of 7 over 10,000: ~3x faster, same answers on our samples.
-    detector.n_trial = 3
-    detector.set_max_text_length(300)
-    try:
-        detector.append(text[:300])
-        found = detector.get_probabilities()
-    except LangDetectException:
-        return None
-    totals: dict[str, float] = {}
-    for guess in found:  # zh-cn and zh-tw are one language here
-        code = normalize(guess.lang)
-        totals[code] = totals.get(code, 0.0) + guess.prob
-    best = max(totals, key=totals.get, default=None)
-    return best if best is not None and totals[best] >= MIN_CONFIDENCE else None
-
-
-def _cjk(text: str) -> bool:
-    # CJK text carries a lot per character; a short question is enough to tell.
-    return sum("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in text) >= 4
+    """The language of `text` (normalized code) when the shared detector is sure of it, else None."""
+    guess = identify(text or "")
+    return normalize(guess.lang) if guess.sure else None
 
 
 def check_lang_option(lang: str) -> str:
@@ -105,25 +94,89 @@ class LanguageChooser:
     def __init__(self, pack: Pack, lang: str = "auto"):
         self.pack = pack
         self.mode = check_lang_option(lang)
-        self.used: collections.Counter[str] = collections.Counter()
-        self.fallbacks: collections.Counter[str] = collections.Counter()  # asked-for lang -> rows
-        self.detected = 0
-        self.undetected = 0
+        self.reset()
         if FALLBACK not in pack.languages and pack.multilingual:
             raise ConfigError(f"template '{pack.name}' has no English texts ({FALLBACK}.yaml)",
                               "every pack needs en.yaml, the fallback for languages it lacks")
+
+    def reset(self) -> None:
+        """Forget the counts and the main language: a new dataset (formatters are reused across calls)."""
+        self.used: collections.Counter[str] = collections.Counter()
+        self.fallbacks: collections.Counter[str] = collections.Counter()  # asked-for lang -> rows
+        self.main: str | None = None  # the dataset's main language (`prime`)
+        self._primed = False
+        self.declared = 0  # rows whose `lang` field decided
+        self.detected = 0  # rows whose text decided
+        self.undetected = 0  # rows given the main language (or English) because the text did not decide
+
+    def prime(self, records) -> None:
+        """Decide the dataset's main language from the first records, before any of them is formatted."""
+        if self.mode != "auto" or not self.pack.multilingual or self._primed:
+            return
+        self._primed = True
+        records = list(records)
+        step = max(1, len(records) // PRIME_ROWS)
+        votes: collections.Counter[str] = collections.Counter()
+        slow = 0
+        for record in records[::step][:PRIME_ROWS]:
+            if getattr(record, "lang", ""):
+                votes[normalize(record.lang)] += 1
+                continue
+            text = _sample_text(record)
+            lang = _by_script(text)
+            if lang is None and slow < PRIME_DETECT:
+                by_words = words.scores(text).most_common(2)
+                if by_words and by_words[0][1] >= words.MIN_HITS and (
+                        len(by_words) == 1 or by_words[0][1] > by_words[1][1]):
+                    lang = by_words[0][0]
+                else:
+                    slow += 1
+                    lang = detect(text)
+            if lang:
+                votes[lang] += 1
+        self.main = votes.most_common(1)[0][0] if votes else None
 
     def wanted(self, record) -> str:
         if self.mode != "auto":
             return self.mode
         if getattr(record, "lang", ""):
+            self.declared += 1
             return normalize(record.lang)
-        found = detect(_sample_text(record))
+        prompt = _sample_text(record, with_answer=False)
+        found = self._from_text(prompt)
+        if found is None and len(prompt) < 2 * MIN_DETECT_CHARS:
+            found = self._from_text(_sample_text(record))
         if found is None:
             self.undetected += 1
-            return FALLBACK
+            return self.main or FALLBACK
         self.detected += 1
         return found
+
+    def _from_text(self, text: str) -> str | None:
+        """The row's own language when its text decides it, else None (the caller uses the main language)."""
+        if not text.isascii():  # ASCII is Latin script or nothing: no need to count scripts
+            lang = _by_script(text)
+            if lang is not None:
+                return lang or None
+        toks = words.tokens(text)
+        if not toks:
+            return None
+        counts = words.count(toks)
+        main = self.main
+        if main and words.confirmed(counts, main):
+            return main  # the fast path: no langdetect
+        if _cannot_switch(toks, counts, main):
+            return None  # no other language could win here (see `_supported`): no need to ask langdetect
+        guess = identify(text)
+        if guess.status == "ok" and normalize(guess.lang) == main:
+            return main
+        if guess.sure and _supported(toks, counts, guess.lang):
+            return normalize(guess.lang)
+        # langdetect hesitates between close languages: its first two, if the function words pick one
+        for code, _prob in guess.candidates[:2]:
+            if code in words.WORDS and words.confirmed(counts, code):
+                return normalize(code)
+        return None
 
     def choose(self, record) -> tuple[str, dict[str, str]]:
         """(language used, wrapper strings) for this record."""
@@ -164,15 +217,63 @@ class LanguageChooser:
             out.append(f"{n:,} row(s) in '{lang}' used English wrapper texts: template '{self.pack.name}'"
                        f" has no {lang}.yaml")
         if self.undetected:
-            out.append(f"{self.undetected:,} row(s) had no lang field and no detectable language; used English")
+            used = f"the main language, {self.main}" if self.main else "English"
+            out.append(f"{self.undetected:,} row(s) had no lang field and no detectable language; used {used}")
         return out
 
+    def note(self) -> str:
+        """How --lang auto chose, for the summary line after the language counts."""
+        if self.mode != "auto" or not self.pack.multilingual:
+            return ""
+        parts = []
+        if self.declared:
+            parts.append(f"{self.declared:,} from the lang field")
+        if self.detected:
+            parts.append(f"{self.detected:,} detected")
+        if self.undetected:
+            parts.append(f"{self.undetected:,} undetected, given {self.main or FALLBACK}")
+        return "auto: " + ", ".join(parts) if parts else ""
 
-def _sample_text(record) -> str:
-    """The text whose language the wrapper should match: the prompt side first, the answer if it is short."""
+
+def _supported(toks: list[str], counts, lang: str) -> bool:
+    """A sure langdetect answer is taken when the text has a function word of it (or, for a language
+    without a list, enough letters): "Name three fruits." alone is no evidence of French."""
+    if lang in words.WORDS:
+        return counts.get(lang, 0) >= 1
+    return sum(map(len, toks)) >= SWITCH_LETTERS
+
+
+def _cannot_switch(toks: list[str], counts, main: str | None) -> bool:
+    """True when no other language has the function words a switch would need: none at all in a short
+    text, or at most one (and no more than the main language has) in a text with a word of the main one."""
+    mine = counts.get(main, 0) if main else 0
+    others = max((n for lang, n in counts.items() if lang != main), default=0)
+    if others == 0 and sum(map(len, toks)) < SWITCH_LETTERS:
+        return True
+    return mine >= 1 and others <= 1 and mine >= others
+
+
+def _by_script(text: str) -> str | None:
+    """The language when the script alone decides it; '' for no letters at all; None when the script
+    has several languages (Latin, Cyrillic, Arabic, Devanagari) or too few characters."""
+    counts = script_counts(text)
+    key, n = dominant(counts)
+    if not key:
+        return ""
+    if key in CJK or len(SCRIPTS[key].langs) == 1:
+        if n < MIN_SCRIPT_CHARS:
+            return None
+        return cjk_language(counts) if key in CJK else SCRIPTS[key].langs[0]
+    return None
+
+
+def _sample_text(record, with_answer: bool = True) -> str:
+    """The text whose language the wrapper should match: the prompt side, and the answer if the prompt is short."""
     if hasattr(record, "messages"):
-        return " ".join(m["content"] for m in record.messages if m["role"] == "user")[:1000]
+        return " ".join(m["content"] for m in record.messages
+                        if m.get("role") == "user" and isinstance(m.get("content"), str))[:PREFIX]
     text = f"{record.instruction} {record.context}".strip()
-    if sum(ch.isalpha() for ch in text) < 2 * MIN_DETECT_CHARS:
-        text = f"{text} {getattr(record, 'output', '') or getattr(record, 'chosen', '')}"
-    return text[:1000]
+    if with_answer and len(text) < 2 * MIN_DETECT_CHARS:
+        answer = getattr(record, "output", "") or getattr(record, "chosen", "")
+        text = f"{text} {answer if isinstance(answer, str) else ''}"
+    return text[:PREFIX]
