@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dataforge.errors import ConfigError
 from dataforge.io.atomic import atomic_write_text
+from dataforge.io.safety import is_dataforge_folder
 
 MARKER = "dataforge-checkpoint.json"
 _CKPT = re.compile(r"^checkpoint-(\d+)$")
@@ -74,10 +75,22 @@ def find_resume_point(checkpoint_dir: Path, *, fingerprint: str, backend: str) -
     return last, broken
 
 
-def discard(broken: list[Path]) -> None:
-    """Remove half-written checkpoint folders so the trainer's rotation never keeps them over good ones."""
+def discard(broken: list[Path]) -> list[Path]:
+    """Remove half-written checkpoint folders so the trainer's rotation never keeps them over good ones.
+
+    Only folders dataforge's trainer made: `checkpoint-N` folders (not links) in the checkpoints
+    folder of an output folder dataforge marked as its own, or one that holds dataforge's complete
+    checkpoints (runs from before the marker). Anything else is left alone; returns what was removed.
+    """
+    removed = []
     for path in broken:
+        parent = path.parent
+        ours = is_dataforge_folder(parent.parent) or bool(scan(parent)[0])
+        if not ours or path.is_symlink() or not path.is_dir() or not _CKPT.match(path.name):
+            continue
         shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 def trim_metrics(metrics_path: Path, step: int) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from dataforge.errors import ConfigError, InputError
 from dataforge.io.atomic import atomic_write_text
+from dataforge.io.safety import MARKER, is_dataforge_folder, write_marker
 from dataforge.train import checkpoints
 from dataforge.train.options import JOB_KEYS, TrainOptions, load_options, read_config_file
 from dataforge.train.registry import get_backend
@@ -103,11 +104,19 @@ def check_output(out: Path, resume: bool) -> None:
         if not (out / CHECKPOINTS).is_dir():
             raise ConfigError(f"--resume: {out} holds no checkpoints to resume from",
                               "run without --resume to start a new training")
+        if not _is_training_folder(out):
+            raise ConfigError(f"--resume: {out} is not a folder dataforge trained into (no {MARKER}, no "
+                              "dataforge checkpoint); it is left as it is", "pass the -o folder of a dataforge run")
         return
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and (not out.is_dir() or any(p.name != MARKER for p in out.iterdir())):
         what = "a training run" if (out / CHECKPOINTS).exists() or (out / RECORD).exists() else "files"
         raise ConfigError(f"{out} already holds {what}",
                           "pass --resume to continue it, or choose an empty or new -o folder")
+
+
+def _is_training_folder(out: Path) -> bool:
+    """Marked by dataforge, or (a run from before the marker) holding dataforge's own checkpoints or record."""
+    return is_dataforge_folder(out) or (out / RECORD).is_file() or bool(checkpoints.scan(out / CHECKPOINTS)[0])
 
 
 def load_tokenizer(model_dir: Path):
@@ -162,6 +171,7 @@ def train(backend: str | None, model, data, output, *, config=None, sets=(), opt
 
         return build_report(res, tokenizer, prepared, world_size=nproc or 1)
     point = _resume_point(res, prepared.fingerprint) if resume else None
+    claim_output(res.output, res.backend_name)
     if (nproc and nproc > 1) or accelerate_config:
         from dataforge.train.launch import launch
 
@@ -171,6 +181,12 @@ def train(backend: str | None, model, data, output, *, config=None, sets=(), opt
         launch(res, prepared, resume=point is not None, nproc=nproc or 1, accelerate_config=accelerate_config)
         return read_run(res.output)
     return execute(res, tokenizer, prepared, point, callbacks=callbacks or [])
+
+
+def claim_output(out: Path, backend: str) -> None:
+    """Create the output folder and mark it as dataforge's: only what is inside may later be replaced."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_marker(out, f"train -b {backend}")
 
 
 def _resume_point(res: Resolved, fingerprint: str):
@@ -186,6 +202,8 @@ def execute(res: Resolved, tokenizer, prepared, point, *, callbacks=(), rank: in
     from dataforge.progress import is_quiet
     from dataforge.train.protocol import TrainJob
 
+    if rank == 0:
+        claim_output(res.output, res.backend_name)
     res.output.mkdir(parents=True, exist_ok=True)
     job = TrainJob(backend=res.backend_name, model_dir=res.model_dir, output_dir=res.output, options=res.options,
                    tokenizer=tokenizer, train_rows=prepared.train, eval_rows=prepared.eval, data_kind=prepared.kind,

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from datasets import Dataset
 
+from dataforge.errors import DataforgeError
+from dataforge.io.safety import MARKER, is_dataforge_folder, replaceable_folder, write_marker
 from dataforge.train.protocol import TrainResult
 from dataforge_hf_trainers import loading
 from dataforge_hf_trainers.callbacks import DataforgeCallback, PaddingCounter
@@ -157,21 +159,37 @@ def _rank_sync(model) -> dict:
 
 
 def _save(trainer, job) -> list[str]:
-    """The final model (or adapter) and tokenizer, written to a temporary folder then moved in."""
-    tmp = Path(job.output_dir) / ".final-tmp"
-    if job.is_main and tmp.exists():
-        shutil.rmtree(tmp)
+    """The final model (or adapter) and tokenizer, written to a temporary folder then moved in.
+
+    Only into a folder dataforge marked as its output, and a sub-folder already there is replaced
+    only when it is empty or dataforge's own: anything else stops the run before a file moves.
+    """
+    out = Path(job.output_dir)
+    tmp = out / ".final-tmp"
+    if job.is_main:
+        if not is_dataforge_folder(out):
+            raise DataforgeError(f"{out} is not a dataforge output folder (no {MARKER}); nothing was written",
+                                 "train into a new or empty -o folder")
+        if tmp.exists():
+            shutil.rmtree(tmp)  # left by an earlier run into this (dataforge) folder
     trainer.save_model(str(tmp))  # every rank calls it (collective under FSDP/DeepSpeed); rank 0 writes
     if not job.is_main:
         return []
     job.tokenizer.save_pretrained(str(tmp))
+    items = [item for item in sorted(tmp.iterdir()) if item.name != "training_args.bin"]
+    for item in items:
+        target = out / item.name
+        if target.is_dir() and not target.is_symlink() and not replaceable_folder(target):
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise DataforgeError(f"{target} is a folder dataforge did not write; the trained model was not saved",
+                                 "move that folder away and rerun with --resume (the checkpoints are kept)")
     names = []
-    for item in sorted(tmp.iterdir()):
-        if item.name == "training_args.bin":
-            continue
-        target = Path(job.output_dir) / item.name
-        if target.is_dir():
-            shutil.rmtree(target)
+    for item in items:
+        target = out / item.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)  # empty or dataforge's own (checked above)
+        if item.is_dir():
+            write_marker(item, f"train -b {job.backend}")
         os.replace(item, target)
         names.append(item.name)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.io.atomic import atomic_write_text
+from dataforge.io.safety import write_marker
 from dataforge.progress import is_quiet, progress_bar
 from dataforge.train.options import load_options, read_config_file
 from dataforge_openai_finetune import export as exp
@@ -106,6 +107,7 @@ def finetune(model, data, output, *, config=None, sets=(), options: dict | None 
     else:
         state = jobs.JobState(model=model, method=method, fingerprint=export.fingerprint)
     export.write(out)
+    write_marker(out, "train -b openai")  # the folder is dataforge's: a later run may replace it
     api = jobs.Api(opts)
     state.base_url = api.where
     resumed = state.job_id
