@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dataforge.errors import ConfigError, DataforgeError, require
 from dataforge.io.atomic import atomic_write_text
+from dataforge.io.paths import safe_filename
 from dataforge.llm.openai_backend import Redactor, safe_url
 
 STATE = "openai_job.json"
@@ -202,7 +203,8 @@ def download_results(api: Api, job, output: Path) -> list[str]:
     for i, fid in enumerate(getattr(job, "result_files", None) or []):
         with api.errors(f"downloading result file {fid}", "the model is trained; rerun with --resume to retry"):
             body = api.client.files.content(fid).content
-        name = "results.csv" if i == 0 else f"results-{fid}.csv"
+        # the id comes from the server: reduced to a plain name so it can never point outside OUT
+        name = "results.csv" if i == 0 else f"results-{safe_filename(fid)}.csv"
         atomic_write_text(output / name, body.decode("utf-8", errors="replace"))
         names.append(name)
     return names

@@ -36,7 +36,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 MIN_EXAMPLES = 10
@@ -53,6 +53,7 @@ class JobScript:
     error_message: str = "The job failed due to an internal error."
     cancel_message: str = "Fine-tuning job cancelled from the dashboard."
     result_file: bool = True
+    extra_result_ids: tuple[str, ...] = ()  # more result files under these ids (a hostile server: "../x")
 
 
 @dataclass
@@ -163,8 +164,10 @@ class Job:
         if self.script.result_file:
             rows = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
             rows += [f"{i},{self.loss(i)},{round(1 - self.loss(i) / 4, 4)},," for i in range(1, self.total_steps + 1)]
-            fid = self.server.add_file("step_metrics.csv", "fine-tune-results", ("\n".join(rows) + "\n").encode())
-            self.results = [fid]
+            body = ("\n".join(rows) + "\n").encode()
+            self.results = [self.server.add_file("step_metrics.csv", "fine-tune-results", body)]
+            self.results += [self.server.add_file("step_metrics.csv", "fine-tune-results", body, fid=fid)
+                             for fid in self.script.extra_result_ids]
         self.event(f"New fine-tuned model created: {self.model}")
         self.event("The job has successfully completed")
         self.finish("succeeded")
@@ -216,8 +219,8 @@ class FineTuneServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def add_file(self, filename: str, purpose: str, content: bytes) -> str:
-        fid = f"file-{next(self.ids):06d}"
+    def add_file(self, filename: str, purpose: str, content: bytes, fid: str | None = None) -> str:
+        fid = fid or f"file-{next(self.ids):06d}"
         self.files[fid] = {"id": fid, "object": "file", "bytes": len(content), "created_at": int(time.time()),
                            "filename": filename, "purpose": purpose, "status": "processed", "content": content}
         return fid
@@ -231,8 +234,9 @@ class FineTuneServer:
             return self._upload(headers, body)
         parts = path.strip("/").split("/")
         if parts[:2] == ["v1", "files"] and len(parts) == 4 and parts[3] == "content" and method == "GET":
-            f = self.files.get(parts[2])
-            return (200, f["content"]) if f else _error(404, f"No such File object: {parts[2]}", "id")
+            fid = unquote(parts[2])  # the client percent-encodes ids ("../x" arrives as "..%2Fx")
+            f = self.files.get(fid)
+            return (200, f["content"]) if f else _error(404, f"No such File object: {fid}", "id")
         if parts[:3] != ["v1", "fine_tuning", "jobs"]:
             return _error(404, f"Unknown endpoint {method} {path}")
         if len(parts) == 3 and method == "POST":
