@@ -23,6 +23,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
+from dataforge.dedup.workers import dying_with_this_process
 from dataforge.errors import ConfigError, MissingDependency
 from dataforge.progress import progress_bar
 
@@ -173,7 +174,7 @@ def _run_local(stages, workers: int, logs_root: str) -> None:
         captured = io.StringIO()
         with _stage_bar(name, logging_dir, tasks):
             try:
-                with contextlib.redirect_stderr(captured):
+                with contextlib.redirect_stderr(captured), dying_with_this_process():
                     executor.run()
             except BaseException:
                 sys.stderr.write(captured.getvalue()[-8000:])

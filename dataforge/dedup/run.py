@@ -28,6 +28,7 @@ from dataforge.dedup.executors import ExecutorOptions, run_stages
 from dataforge.dedup.finalize import FinalizeConfig, FinalizeStep, finalize
 from dataforge.dedup.keys import KeepRule, KeySpec
 from dataforge.dedup.prepare import Prepared, prepare
+from dataforge.dedup.workdir import explains_failures, work_path
 from dataforge.errors import ConfigError, DataforgeError, InputError
 from dataforge.io import parse_mapping, resolve
 
@@ -95,6 +96,7 @@ def _plan(work: Path, opts: ExecutorOptions, keys: int) -> tuple[int, int]:
     return tasks, concurrent
 
 
+@explains_failures
 def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, threshold: float = 0.8,
           key: str = "prompt", keep: str = "first", against=(), clusters: str | None = None,
           to: str | None = None, mapping=None, fmt: str | None = None, strict: bool = False,
@@ -130,7 +132,7 @@ def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, thr
         if any(os.path.abspath(df.path) == os.path.abspath(path) for df in inputs):
             raise InputError(f"{path}: the output would overwrite an input", "write to another path")
 
-    work = Path(work_dir or f"{out.rstrip('/')}.dedup-work")
+    work = work_path(out, work_dir)
     shards = opts.shard_files()
     fingerprint = {
         "version": FORMAT_VERSION, "inputs": _files_fingerprint(data),
