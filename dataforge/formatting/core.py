@@ -379,9 +379,9 @@ def _render_tokenizer_template(tok, messages: list[dict], add_generation_prompt:
     except TemplateRaised as exc:
         raise RowError(f"the tokenizer's chat template refused this row: {exc}") from None
     except TemplateLimitError as exc:
-        raise LimitRowError(f"the tokenizer's chat template: {exc}") from None
-    except jinja2.UndefinedError as exc:
-        raise RowError(f"the tokenizer's chat template uses something undefined: {exc.message}") from None
+        raise LimitRowError(exc.row_reason("the tokenizer's chat template")) from None
+    except jinja2.UndefinedError as exc:  # e.g. "'sytem_prompt' is undefined", first: the summary groups by it
+        raise RowError(f"{exc.message} in the tokenizer's chat template") from None
     except Exception as exc:  # noqa: BLE001 - a template failing on a row rejects that row
         raise RowError(f"the tokenizer's chat template failed: {type(exc).__name__}: {exc}") from None
 

@@ -35,14 +35,21 @@ class TemplateLimitError(jinja2.TemplateError):
     """A render went over one of the limits; the message names the limit and its variable."""
 
     def __init__(self, what: str, name: str = "", value=None):
+        self.what = what
         if not name:  # a fixed limit (numbers): no template needs more
-            super().__init__(f"{what}: over the template limit on numbers ({INT_BITS:,} bits)")
-            self.limit = "numbers"
-            return
-        shown = f"{value:,}" if isinstance(value, int) else f"{value:g} s"
-        super().__init__(f"{what}: over the template limit {ENV}{name}={shown}"
-                         f" (raise it with that environment variable if the template really needs more)")
-        self.limit = ENV + name
+            self.limit, raise_it = "numbers", ""
+            self.headline = f"over the template limit on numbers ({INT_BITS:,} bits)"
+        else:
+            shown = f"{value:,}" if isinstance(value, int) else f"{value:g}s"
+            self.limit, self.headline = ENV + name, f"over the template limit {ENV}{name}={shown}"
+            raise_it = " (raise it with that environment variable if the template really needs more)"
+        super().__init__(f"{what}: {self.headline}{raise_it}")
+
+    def row_reason(self, where: str) -> str:
+        """The reason a row is rejected for: the limit first, so the run's summary groups rows by it."""
+        raise_it = "; raise it with that environment variable if the template really needs more" \
+            if self.limit != "numbers" else ""
+        return f"{self.headline}: {self.what} ({where}){raise_it}"
 
 
 @dataclass(frozen=True)

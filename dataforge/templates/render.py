@@ -98,7 +98,7 @@ class CompiledPack:
         except TemplateRaised as exc:  # the template refuses this row (HF raise_exception): reject it
             raise RowError(f"the template refused this row: {exc}") from None
         except TemplateLimitError as exc:  # too big or too slow for this row: reject it, keep the run
-            raise LimitRowError(f"template '{name}': {exc}") from None
+            raise LimitRowError(exc.row_reason(f"template '{name}'")) from None
         except Exception as exc:  # noqa: BLE001 - every template failure becomes one line
             raise describe_error(exc, self.pack.sources[name]).with_traceback(None) from exc
 
