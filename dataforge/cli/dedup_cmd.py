@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dataforge.cli.options import input_options
+from dataforge.dedup.keys import NGRAM, THRESHOLD
 
 TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruction", "preference")
 
@@ -15,10 +16,12 @@ TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruct
               help="Output path (.jsonl .jsonl.gz .jsonl.zst .json .parquet .csv, or a datasets folder).")
 @click.option("--exact", is_flag=True, help="Remove exact duplicates (after normalisation).")
 @click.option("--near", is_flag=True, help="Remove near duplicates (MinHash LSH). Neither flag: both.")
-@click.option("--threshold", type=float, default=0.8, show_default=True,
+@click.option("--threshold", type=float, default=THRESHOLD, show_default=True,
               help="Jaccard similarity of word (or CJK/Thai character) n-grams from which rows are near duplicates.")
-@click.option("--key", default="prompt", show_default=True, metavar="prompt|instruction|all|FIELD,...",
-              help="What is compared: the prompt (instruction+context), the instruction, all text, or fields.")
+@click.option("--key", default="auto", show_default=True, metavar="auto|prompt|instruction|all|FIELD,...",
+              help="What is compared. auto: the whole example (prompt and answer) for instruction data, the"
+                   " prompt for preference data; prompt: instruction+context (removes rows that only share a"
+                   " prompt); instruction; all; or fields.")
 @click.option("--keep", default="first", show_default=True, metavar="first|longest|best:FIELD",
               help="Which row of a duplicate cluster survives.")
 @click.option("--against", multiple=True, type=click.Path(), metavar="EVAL",
@@ -26,7 +29,7 @@ TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruct
 @click.option("--clusters", "clusters", type=click.Path(dir_okay=False),
               help="Write each duplicate cluster (kept id, removed ids, similarity) to this JSONL file.")
 @click.option("--to", "to", type=click.Choice(TARGETS), help="Output shape (default: the input's shape).")
-@click.option("--ngram", type=int, default=5, show_default=True, help="Shingle size in tokens.")
+@click.option("--ngram", type=int, default=NGRAM, show_default=True, help="Shingle size in tokens.")
 @click.option("--buckets", type=int, help="LSH buckets (bands); default chosen from --threshold.")
 @click.option("--hashes-per-bucket", type=int, help="Hashes per bucket (rows per band); default from --threshold.")
 @click.option("--decont-ngram", type=int, default=13, show_default=True,
@@ -78,5 +81,8 @@ def dedup_cmd(data, out, exact, near, threshold, key, keep, against, clusters, t
                    f" + rejected {summary.rejected:,})")
     if summary.clusters_path:
         click.echo(f"clusters: {summary.clusters_path} ({summary.clusters:,})")
+    if summary.same_prompt:
+        click.echo(f"note: {summary.same_prompt:,} kept rows have the same prompt as an earlier row and another"
+                   " answer (--key prompt removes them; --clusters lists them as same_prompt)")
     if summary.empty_key:
         click.echo(f"note: {summary.empty_key:,} rows have an empty --key {key} and were not compared")

@@ -19,7 +19,7 @@ from datatrove.pipeline.base import PipelineStep
 from dataforge.dedup.keys import KeepRule
 from dataforge.dedup.minhash import hash_func, read_clusters
 from dataforge.dedup.prepare import Prepared
-from dataforge.dedup.resolve import CONTAMINATED, EXACT, NEAR, clusters_rows, load_shingles, resolve
+from dataforge.dedup.resolve import CONTAMINATED, EXACT, NEAR, clusters_rows, load_shingles, resolve, same_prompt
 from dataforge.io import RejectSink, atomic_path, open_writer, output_type, rejects_path_for
 from dataforge.io.rejects import Reject
 from dataforge.progress import progress_bar
@@ -74,6 +74,7 @@ def finalize(cfg: FinalizeConfig) -> dict:
         wanted = np.unique(np.concatenate(clusters))
         shingles = load_shingles(work / "shards", prep.shard_rows, wanted, cfg.ngram, hash_func(64))
     dec = resolve(prep, clusters, keep=keep, threshold=cfg.threshold, exact=cfg.exact, shingles=shingles)
+    same = same_prompt(prep.prompt_group, dec.status)  # kept, but only the answer differs
 
     sink = RejectSink(rejects_path_for(cfg.out), strict=False)
     with sink:
@@ -98,13 +99,13 @@ def finalize(cfg: FinalizeConfig) -> dict:
     clusters_written = 0
     if cfg.clusters_path:
         with atomic_path(cfg.clusters_path) as tmp, open(tmp, "wb") as fh:
-            for item in clusters_rows(prep, dec):
+            for item in clusters_rows(prep, dec, same):
                 fh.write(orjson.dumps(item) + b"\n")
                 clusters_written += 1
     summary = {
         "rows_in": prep.read, "rejected_on_read": read_rejects, "exact_duplicates": dec.count(EXACT),
         "near_duplicates": dec.count(NEAR), "contaminated": dec.count(CONTAMINATED), "rows_out": written,
-        "empty_key": prep.empty_key, "rejected": sink.count, "output": cfg.out,
+        "empty_key": prep.empty_key, "same_prompt": int(np.count_nonzero(same >= 0)), "rejected": sink.count, "output": cfg.out,
         "rejects_path": str(sink.path) if sink.count else None, "clusters_path": cfg.clusters_path,
         "clusters": clusters_written, "target": prep.target, "config": asdict(cfg),
     }

@@ -1,14 +1,26 @@
-"""What is compared (`--key`) and which row of a cluster survives (`--keep`).
+"""What is compared (`--key`), with which settings, and which row of a cluster survives (`--keep`).
+
+This module is the one definition of a duplicate: `dataforge dedup` and
+`dataforge report` both take their key texts and their near-duplicate
+settings (`NGRAM`, `THRESHOLD`) from here, so the two agree on a file.
 
 Keys:
-- `prompt` (default): instruction + context; for chats, every user turn.
-  Preference data is deduplicated on its prompt, so two pairs for the same
-  question count as duplicates whatever their answers.
+- `auto` (default): the whole example for instruction data (`all`), the
+  prompt for preference data (`prompt`). Rows that only share a prompt are
+  not duplicates: they are kept and counted as "same prompt as X".
+- `prompt`: instruction + context; for chats, every user turn. Removes rows
+  that ask the same thing whatever they answer.
 - `instruction`: the instruction alone (the first user turn of a chat).
-- `all`: every text field (answers included; every turn of a chat).
+- `all`: the whole example: system prompt, prompt and answers (every turn of
+  a chat, in order; chosen and rejected of a preference pair).
 - `FIELD,...`: these fields, e.g. `instruction,output`. A name that is not a
   record field is looked up in the row's extra columns / `meta` (dotted
   paths such as `meta.source` work).
+
+A whole-example key marks its answer parts (see `answer_side`), so a near
+duplicate can be required to have a similar answer as well as a similar row:
+a long passage with the answer "yes" and the same passage with "no" share
+almost every shingle, yet they are different examples.
 
 Keep rules (ties go to the earlier row):
 - `first`: the first row in input order (files in the order given).
@@ -25,27 +37,60 @@ from dataclasses import dataclass
 from dataforge.errors import ConfigError
 from dataforge.records import ConversationRecord, Record, prompt_text
 
-PRESETS = ("prompt", "instruction", "all")
+# The near-duplicate settings dedup uses by default and report always uses.
+NGRAM = 5  # shingle size in tokens (words; characters for scripts written without spaces)
+THRESHOLD = 0.8  # Jaccard similarity of the shingle sets from which two rows are near duplicates
+
+PRESETS = ("auto", "prompt", "instruction", "all")
 _FIELDS = {
     "instruction": {"instruction", "context", "output", "category", "lang", "system", "id"},
     "preference": {"instruction", "context", "chosen", "rejected", "lang", "system", "id"},
 }
-_SEP = " \x01 "  # a token of its own between fields: "a" + "b c" must not equal "a b" + "c"
+# A token of its own between fields ("a" + "b c" must not equal "a b" + "c"). Prompt-side parts
+# follow _SEP, answer parts follow _ANS. Neither is a word character, so shingles ignore both,
+# while the exact comparison (which keeps them) still tells the fields apart.
+_SEP = " \x01 "
+_ANS = " \x02 "
+_MARKS = str.maketrans("\x01\x02", "  ")
+
+
+def default_key(kind: str) -> str:
+    """The key `auto` stands for: the prompt for preference data, the whole example otherwise."""
+    return "prompt" if kind == "preference" else "all"
+
+
+def _clean(text: str) -> str:
+    # keep the field marks unambiguous: user text never contains them after this
+    return text.translate(_MARKS) if "\x01" in text or "\x02" in text else text
+
+
+def _join(prompt_parts, answer_parts) -> str:
+    text = _SEP.join(_clean(p) for p in prompt_parts)
+    if answer_parts:
+        text += "".join(_ANS + _clean(a) for a in answer_parts)
+    return text
+
+
+def answer_side(key_text: str) -> str | None:
+    """The answer parts of a whole-example key text, joined; None for a key without answers."""
+    if "\x02" not in key_text:
+        return None
+    return " ".join(part.split("\x01", 1)[0] for part in key_text.split("\x02")[1:])
 
 
 @dataclass(frozen=True)
 class KeySpec:
-    preset: str | None = "prompt"
+    preset: str | None = "auto"
     fields: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, spec: str | None) -> "KeySpec":
-        spec = (spec or "prompt").strip()
+        spec = (spec or "auto").strip()
         if spec in PRESETS:
             return cls(spec, ())
         fields = tuple(f.strip() for f in spec.split(",") if f.strip())
         if not fields:
-            raise ConfigError(f"--key '{spec}' names no field", "use prompt, instruction, all or FIELD,FIELD")
+            raise ConfigError(f"--key '{spec}' names no field", "use auto, prompt, instruction, all or FIELD,FIELD")
         return cls(None, fields)
 
     def check(self, kind: str) -> None:
@@ -56,28 +101,35 @@ class KeySpec:
                 raise ConfigError(f"--key {name}: {kind} data has no '{name}' field",
                                   f"{kind} fields: {', '.join(sorted(_FIELDS[kind]))}")
 
+    def resolved(self, kind: str) -> "KeySpec":
+        """`auto` made concrete for this kind of data; any other key as it is."""
+        return KeySpec(default_key(kind)) if self.preset == "auto" else self
+
     def describe(self) -> str:
         return self.preset or ",".join(self.fields)
 
     def text(self, record: Record) -> str:
+        preset = self.preset
+        if preset == "auto":
+            preset = default_key(record.kind)
         if isinstance(record, ConversationRecord):
-            return self._chat(record)
-        if self.preset == "prompt":
+            return self._chat(record, preset)
+        if preset == "prompt":
             return prompt_text(record)
-        if self.preset == "instruction":
+        if preset == "instruction":
             return record.instruction
-        if self.preset == "all":
-            return _SEP.join(getattr(record, f) for f in record.text_fields)
+        if preset == "all":
+            return whole_text(record)
         return _SEP.join(_text_of(field_value(record, f)) for f in self.fields)
 
-    def _chat(self, record: ConversationRecord) -> str:
+    def _chat(self, record: ConversationRecord, preset: str | None) -> str:
         users = [m["content"] for m in record.messages if m["role"] == "user"]
-        if self.preset == "prompt":
+        if preset == "prompt":
             return _SEP.join(users)
-        if self.preset == "instruction":
+        if preset == "instruction":
             return users[0] if users else ""
-        if self.preset == "all":
-            return _SEP.join(m["content"] for m in record.messages)
+        if preset == "all":
+            return whole_text(record)
         parts = []
         for name in self.fields:
             if name == "instruction":
@@ -88,6 +140,33 @@ class KeySpec:
             else:
                 parts.append(_text_of(field_value(record, name)))
         return _SEP.join(parts)
+
+
+def whole_text(record: Record) -> str:
+    """The whole example as one key text: system prompt, prompt, answers (marked as answers).
+
+    An instruction row and the same row as a chat (system, user, assistant)
+    give the same text, so converting a file does not change what is a duplicate.
+    """
+    if isinstance(record, ConversationRecord):
+        text = ""
+        for i, m in enumerate(record.messages):
+            content = _clean(m["content"])
+            if m["role"] == "assistant":
+                text += _ANS + content
+            else:
+                text += (_SEP if i else "") + content
+        return text
+    system = record.meta.get("system", "") if isinstance(record.meta, dict) else ""
+    prompt = [system, prompt_text(record)] if system else [prompt_text(record)]
+    if record.kind == "preference":
+        return _join(prompt, [record.chosen, record.rejected])
+    return _join(prompt, [record.output])
+
+
+def row_keys(record: Record) -> tuple[str, str]:
+    """(the `auto` key text, the prompt text) of a record: what `report` compares, as dedup does."""
+    return KeySpec("auto").text(record), KeySpec("prompt").text(record)
 
 
 def field_value(record: Record, name: str):

@@ -6,7 +6,9 @@ Rows with the same hash form an exact-duplicate group; the first row of each
 group writes its key text to a shard for the MinHash stages (the other rows
 of a group have the same key, so one signature per group is enough).
 Rows that overlap an evaluation set are set aside before any of that, so the
-keep rule only ever chooses among clean rows.
+keep rule only ever chooses among clean rows. When the key is more than the
+prompt, the hash of the normalised prompt groups rows too, so the rows that
+only share a prompt can be reported ("same prompt as X").
 
 The rows themselves go, already in the output shape, to `rows.jsonl` in the
 work folder; the final pass copies the survivors from there, so the inputs
@@ -55,6 +57,8 @@ class Prepared:
     shard_rows: list[np.ndarray]  # per shard: row numbers of its key texts, in order
     contaminated: dict[int, dict] = field(default_factory=dict)
     empty_key: int = 0
+    # row number of the first row with the same prompt; -1: empty prompt, contaminated. Empty: not tracked.
+    prompt_group: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     @property
     def rows(self) -> int:
@@ -66,7 +70,7 @@ class Prepared:
 
     def save(self, folder: Path) -> None:
         np.savez(folder / "state.npz", file_idx=self.file_idx, lines=self.lines, lengths=self.lengths,
-                 scores=self.scores, group=self.group,
+                 scores=self.scores, group=self.group, prompt_group=self.prompt_group,
                  **{f"shard_{i}": s for i, s in enumerate(self.shard_rows)})
         meta = {"kind": self.kind, "shape": self.shape, "target": self.target, "read": self.read,
                 "files": self.files, "ids": self.ids, "shards": len(self.shard_rows),
@@ -82,7 +86,7 @@ class Prepared:
                    lengths=arrays["lengths"], scores=arrays["scores"], group=arrays["group"],
                    shard_rows=[arrays[f"shard_{i}"] for i in range(meta["shards"])],
                    contaminated={int(k): v for k, v in meta["contaminated"].items()},
-                   empty_key=meta["empty_key"])
+                   empty_key=meta["empty_key"], prompt_group=arrays["prompt_group"])
 
 
 def default_target(ds) -> str:
@@ -110,16 +114,19 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
     ids: list[str] = []
     files: dict[str, int] = {}
     file_idx, lines, lengths = array("i"), array("q"), array("q")
-    scores, group = array("d"), array("q")
+    scores, group, prompt_group = array("d"), array("q"), array("q")
     shard_rows = [array("q") for _ in range(shards)]
     contaminated: dict[int, dict] = {}
     first: dict[int, int] = {}
+    first_prompt: dict[int, int] = {}
+    prompt_key = KeySpec("prompt")
     empty_key = reps = 0
     want_length = keep.name == "longest"
     sink = RejectSink(work / "prepare.rejects.jsonl", strict=strict)
     with sink, progress_bar("dedup: read", unit="rows") as bar:
         ds = read_dataset(data, mapping=mapping, fmt=fmt, rejects=sink, progress=bar)
         key.check(ds.kind)
+        track_prompts = key.resolved(ds.kind).preset not in ("prompt", "instruction")
         target = to or default_target(ds)
         check_target(target, ds.kind)
         shard_fhs = [open(shard_dir / f"{i:05d}.jsonl", "wb") for i in range(shards)] if near else []
@@ -145,7 +152,11 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
                         if hit is not None:
                             contaminated[gid] = hit.to_dict()
                             group.append(-1)
+                            prompt_group.append(-1)
                             continue
+                    if track_prompts:
+                        p_norm = normalize(prompt_key.text(record))
+                        prompt_group.append(first_prompt.setdefault(exact_hash(p_norm), gid) if p_norm else -1)
                     text = key.text(record)
                     norm = normalize(text)
                     if not norm:
@@ -177,7 +188,7 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
                     file_idx=_np(file_idx, np.int32), lines=_np(lines, np.int64),
                     lengths=_np(lengths, np.int64), scores=_np(scores, np.float64), group=_np(group, np.int64),
                     shard_rows=[_np(s, np.int64) for s in shard_rows],
-                    contaminated=contaminated, empty_key=empty_key)
+                    contaminated=contaminated, empty_key=empty_key, prompt_group=_np(prompt_group, np.int64))
 
 
 def _np(values: array, dtype) -> np.ndarray:

@@ -9,6 +9,13 @@
    that LSH chained together (A~B, B~C, A and C apart) can keep several
    rows, and a candidate pair that only collided by chance is never removed.
    The similarity reported is that exact shingle Jaccard.
+   When the key is the whole example, the answers must be alike too: the
+   Jaccard similarity of their word (or character) sets reaches the same
+   threshold. A long passage answered "yes" and the same passage answered
+   "no" share nearly every shingle of the row, but not their answer.
+3. Same prompt: a kept row whose prompt equals (after normalisation) the
+   prompt of an earlier kept row is "same prompt as" that row. It stays;
+   `--key prompt` is what removes such rows.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from dataforge.dedup.keys import KeepRule, priority_order
+from dataforge.dedup.keys import KeepRule, answer_side, priority_order
 from dataforge.dedup.text import jaccard, shingle_set
 from dataforge.progress import progress_bar
 
@@ -36,10 +43,33 @@ class Decisions:
         return int(np.count_nonzero(self.status == status))
 
 
+@dataclass
+class Shingles:
+    """What the similarity check needs of one key text."""
+
+    key: np.ndarray  # sorted unique n-gram hashes of the whole key
+    answer: np.ndarray | None  # sorted unique token hashes of its answer parts; None: the key has none
+
+
+def shingles_of(text: str, ngram: int, hash_func) -> Shingles:
+    answer = answer_side(text)
+    return Shingles(shingle_set(text, ngram, hash_func),
+                    None if answer is None else shingle_set(answer, 1, hash_func))
+
+
+def similar_answers(a: Shingles, b: Shingles, threshold: float) -> bool:
+    """True when neither key has answers, or their answers' token sets reach `threshold`."""
+    if a.answer is None or b.answer is None:
+        return True
+    if a.answer.size == 0 or b.answer.size == 0:
+        return a.answer.size == b.answer.size
+    return jaccard(a.answer, b.answer) >= threshold - 1e-9
+
+
 def load_shingles(shard_dir: Path, shard_rows: list[np.ndarray], wanted: np.ndarray, ngram: int,
-                  hash_func) -> dict[int, np.ndarray]:
-    """Shingle sets of the `wanted` rows, read back from the key shards."""
-    out: dict[int, np.ndarray] = {}
+                  hash_func) -> dict[int, Shingles]:
+    """Shingles of the `wanted` rows, read back from the key shards."""
+    out: dict[int, Shingles] = {}
     if wanted.size == 0:
         return out
     for shard, rows in enumerate(shard_rows):
@@ -52,7 +82,7 @@ def load_shingles(shard_dir: Path, shard_rows: list[np.ndarray], wanted: np.ndar
             for pos, line in enumerate(fh):
                 if pos != nxt:
                     continue
-                out[int(rows[pos])] = shingle_set(orjson.loads(line), ngram, hash_func)
+                out[int(rows[pos])] = shingles_of(orjson.loads(line), ngram, hash_func)
                 nxt = next(targets, None)
                 if nxt is None:
                     break
@@ -60,7 +90,7 @@ def load_shingles(shard_dir: Path, shard_rows: list[np.ndarray], wanted: np.ndar
 
 
 def resolve(prep, clusters: list[np.ndarray], *, keep: KeepRule, threshold: float, exact: bool,
-            shingles: dict[int, np.ndarray] | None = None) -> Decisions:
+            shingles: dict[int, Shingles] | None = None) -> Decisions:
     """Decide every row. `clusters` hold group representatives (row numbers)."""
     n = prep.rows
     status = np.zeros(n, dtype=np.int8)
@@ -109,36 +139,69 @@ def resolve(prep, clusters: list[np.ndarray], *, keep: KeepRule, threshold: floa
 def _verify(cluster, best, keeper, shingles, threshold, removed_to, removed_sim) -> None:
     reps = sorted(cluster.tolist(), key=lambda r: best[r])
     kept: list[int] = []
-    empty = np.empty(0, dtype=np.uint64)
+    none = Shingles(np.empty(0, dtype=np.uint64), None)
     for rep in reps:
-        mine = shingles.get(rep, empty)
+        mine = shingles.get(rep, none)
         top, top_sim = -1, -1.0
         for other in kept:
-            s = jaccard(mine, shingles.get(other, empty))
-            if s > top_sim:
+            theirs = shingles.get(other, none)
+            s = jaccard(mine.key, theirs.key)
+            if s > top_sim and s >= threshold - 1e-9 and similar_answers(mine, theirs, threshold):
                 top, top_sim = other, s
-        if top >= 0 and top_sim >= threshold - 1e-9:
+        if top >= 0:
             removed_to[rep] = keeper[top]
             removed_sim[rep] = top_sim
         else:
             kept.append(rep)
 
 
-def clusters_rows(prep, dec: Decisions):
-    """One dict per kept row that has duplicates: the kept id and every removed id with its similarity."""
+def same_prompt(prompt_group: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Per row: the earlier kept row with the same prompt, for kept rows that have one; else -1.
+
+    `prompt_group[row]` is the first row with the same normalised prompt (-1: empty prompt).
+    """
+    same = np.full(status.shape[0], -1, dtype=np.int64)
+    if prompt_group.size == 0:
+        return same
+    kept = np.flatnonzero((status == KEPT) & (prompt_group >= 0))
+    if kept.size == 0:
+        return same
+    groups = prompt_group[kept]
+    order = np.lexsort((kept, groups))  # by prompt, then row: the first of each run is the anchor
+    kept, groups = kept[order], groups[order]
+    starts = np.r_[True, groups[1:] != groups[:-1]]
+    anchor = kept[np.maximum.accumulate(np.where(starts, np.arange(kept.size), 0))]
+    later = ~starts
+    same[kept[later]] = anchor[later]
+    return same
+
+
+def clusters_rows(prep, dec: Decisions, same: np.ndarray | None = None):
+    """One dict per kept row that has duplicates or same-prompt rows, with the ids and similarities."""
     removed = np.flatnonzero((dec.status == EXACT) | (dec.status == NEAR))
-    if removed.size == 0:
+    alike = np.flatnonzero(same >= 0) if same is not None else np.empty(0, dtype=np.int64)
+    if removed.size == 0 and alike.size == 0:
         return
-    order = np.lexsort((removed, dec.dup_of[removed]))
-    removed = removed[order]
-    targets = dec.dup_of[removed]
-    bounds = np.flatnonzero(np.diff(targets)) + 1
-    for number, chunk in enumerate(np.split(removed, bounds)):
-        kept = int(dec.dup_of[chunk[0]])
+    by_kept: dict[int, list[int]] = {}
+    for r in removed[np.lexsort((removed, dec.dup_of[removed]))].tolist():
+        by_kept.setdefault(int(dec.dup_of[r]), []).append(r)
+    prompts: dict[int, list[int]] = {}
+    for r in alike.tolist():
+        prompts.setdefault(int(same[r]), []).append(r)
+    for number, kept in enumerate(sorted(set(by_kept) | set(prompts))):
         file, line = prep.where(kept)
-        yield {
-            "cluster": number, "size": int(chunk.size) + 1, "kept": prep.ids[kept],
+        gone = by_kept.get(kept, [])
+        item = {
+            "cluster": number, "size": len(gone) + 1, "kept": prep.ids[kept],
             "kept_where": f"{file}:{line}" if line else file,
             "removed": [{"id": prep.ids[r], "match": "exact" if dec.status[r] == EXACT else "near",
-                         "similarity": round(float(dec.similarity[r]), 4)} for r in chunk.tolist()],
+                         "similarity": round(float(dec.similarity[r]), 4)} for r in gone],
         }
+        if kept in prompts:
+            item["same_prompt"] = [_where(prep, r) for r in prompts[kept]]
+        yield item
+
+
+def _where(prep, row: int) -> dict:
+    file, line = prep.where(row)
+    return {"id": prep.ids[row], "where": f"{file}:{line}" if line else file}

@@ -26,13 +26,13 @@ import orjson
 from dataforge.dedup.bands import Bands, bands_for, check_threshold
 from dataforge.dedup.executors import ExecutorOptions, run_stages
 from dataforge.dedup.finalize import FinalizeConfig, FinalizeStep, finalize
-from dataforge.dedup.keys import KeepRule, KeySpec
+from dataforge.dedup.keys import NGRAM, THRESHOLD, KeepRule, KeySpec
 from dataforge.dedup.prepare import Prepared, prepare
 from dataforge.dedup.workdir import explains_failures, work_path
 from dataforge.errors import ConfigError, DataforgeError, InputError
 from dataforge.io import parse_mapping, resolve
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: whole-example keys with answer marks, prompt groups
 
 
 @dataclass
@@ -47,6 +47,7 @@ class DedupSummary:
     near_duplicates: int = 0
     contaminated: int = 0
     empty_key: int = 0
+    same_prompt: int = 0  # kept rows whose prompt repeats an earlier kept row's (answers differ)
     output: str = ""
     rejects_path: str | None = None
     clusters_path: str | None = None
@@ -61,7 +62,9 @@ class DedupSummary:
                     f" when the last one finishes (summary: {self.work_dir}/summary.json)")
         return (f"read {self.rows_in:,} rows: {self.exact_duplicates:,} exact duplicates,"
                 f" {self.near_duplicates:,} near duplicates, {self.contaminated:,} contaminated,"
-                f" {self.rejected_on_read:,} unreadable; wrote {self.rows_out:,}")
+                f" {self.rejected_on_read:,} unreadable; wrote {self.rows_out:,}"
+                + (f"; kept {self.same_prompt:,} with the same prompt as an earlier row (other answers)"
+                   if self.same_prompt else ""))
 
 
 def _files_fingerprint(paths) -> list:
@@ -97,10 +100,10 @@ def _plan(work: Path, opts: ExecutorOptions, keys: int) -> tuple[int, int]:
 
 
 @explains_failures
-def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, threshold: float = 0.8,
-          key: str = "prompt", keep: str = "first", against=(), clusters: str | None = None,
+def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, threshold: float = THRESHOLD,
+          key: str | None = None, keep: str = "first", against=(), clusters: str | None = None,
           to: str | None = None, mapping=None, fmt: str | None = None, strict: bool = False,
-          ngram: int = 5, buckets: int | None = None, hashes_per_bucket: int | None = None,
+          ngram: int = NGRAM, buckets: int | None = None, hashes_per_bucket: int | None = None,
           max_hashes: int = 128, decont_ngram: int = 13, executor: ExecutorOptions | str = "local",
           workers: int | None = None, work_dir: str | None = None, keep_work: bool = False) -> DedupSummary:
     """Deduplicate `data` (one or more paths, deduplicated together) into `out`.
@@ -183,5 +186,6 @@ def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, thr
         rows_in=summary["rows_in"], rows_out=summary["rows_out"], rejected=summary["rejected"],
         rejected_on_read=summary["rejected_on_read"], exact_duplicates=summary["exact_duplicates"],
         near_duplicates=summary["near_duplicates"], contaminated=summary["contaminated"],
-        empty_key=summary["empty_key"], output=cfg.out, rejects_path=summary["rejects_path"],
+        empty_key=summary["empty_key"], same_prompt=summary.get("same_prompt", 0), output=cfg.out,
+        rejects_path=summary["rejects_path"],
         clusters_path=cfg.clusters_path, clusters=summary["clusters"], bands=bands, work_dir=str(work))

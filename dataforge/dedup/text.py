@@ -66,6 +66,11 @@ def exact_hash(normalized: str) -> int:
     return xxhash.xxh3_64_intdigest(normalized.encode("utf-8", "surrogatepass"))
 
 
+def xxh64(text: str) -> int:
+    """The 64-bit hash of a token or short text that shingles are made of (datatrove's xxhash config)."""
+    return xxhash.xxh64_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
 def shingle_texts(normalized: str, n: int) -> list[str]:
     """The token n-grams of a normalised text; a text of at most n tokens is one shingle, itself.
 

@@ -1,10 +1,23 @@
-"""Exact duplicate rows, repeated prompts, and an estimate of near-duplicate rows.
+"""Duplicates, as `dataforge dedup` with its default settings sees them.
 
-- exact: every text field (and the system prompt) equal after trimming spaces;
-- repeated prompts: instruction + context equal (case and spacing ignored),
-  and among those, prompts answered differently (conflicting targets);
-- near-duplicates: MinHash over word 3-grams of the whole row, counted only
-  among rows that are not exact copies, so each copy is counted once.
+One definition of a duplicate for both commands (`dataforge.dedup.keys`),
+and one computation (`dataforge.dedup.find`, the in-memory twin of dedup's
+pipeline), so this section says what `dedup` would remove from the same file:
+
+- key: the whole example (system prompt, prompt and answers; every turn of a
+  chat) for instruction data, the prompt for preference data;
+- exact: keys equal after dedup's normalisation (NFKC, case folding, sentence
+  punctuation and spacing ignored; digits and operators kept);
+- near: word 5-grams (characters for Chinese, Japanese, Thai...), MinHash LSH
+  candidates checked against Jaccard >= 0.8, and, for whole-example keys, answers
+  alike too; the first row of each cluster is kept;
+- same prompt: rows kept because only their prompt repeats (another answer);
+  `dedup --key prompt` would remove them;
+- repeated prompts: every group of rows with the same normalised prompt, and
+  how many of those groups are answered differently.
+
+Rows that dedup's reader would reject (an empty instruction or answer) are
+left out of these counts; the report lists them under empty fields.
 """
 
 from __future__ import annotations
@@ -12,8 +25,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from dataforge.dedup.find import NEAR, find_duplicates
+from dataforge.dedup.keys import NGRAM, THRESHOLD, default_key
 from dataforge.quality.findings import Finding, by_rate, plural
-from dataforge.quality.minhash import THRESHOLD, near_duplicates
 from dataforge.quality.stats import share
 
 GROUP_EXAMPLES = 5
@@ -22,122 +36,128 @@ LISTED_GROUPS = 1000  # the JSON lists this many groups in full (ids capped per 
 LISTED_IDS = 20
 
 
-def _groups(frame: pl.DataFrame, key: pl.Expr) -> pl.DataFrame:
-    """Groups of 2+ rows sharing `key`: columns key, n, rows (row indices), ids."""
-    # filter to repeated keys first: aggregating lists for a million singletons is the slow part
-    return (frame.lazy().select("row", "id", key.alias("key")).filter(pl.col("key").is_duplicated())
-            .group_by("key").agg(pl.len().alias("n"), pl.col("row"), pl.col("id"))
-            .filter(pl.col("n") > 1).sort(["n", "row"], descending=[True, False]).collect())
+def _grouped(labels: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
+    """Rows sharing a label, groups of 2+ only, largest first (ties: earliest first row)."""
+    if rows.size == 0:
+        return []
+    lab = labels[rows]
+    order = np.lexsort((rows, lab))
+    rows, lab = rows[order], lab[order]
+    bounds = np.flatnonzero(lab[1:] != lab[:-1]) + 1
+    groups = [g for g in np.split(rows, bounds) if g.size > 1]
+    return sorted(groups, key=lambda g: (-g.size, int(g[0])))
 
 
-def _trimmed(name: str) -> pl.Expr:
-    return pl.col(name).fill_null("").str.strip_chars()
+def _ids(ids: pl.Series, groups: list[np.ndarray], limit: int, per_group: int) -> list[list[str]]:
+    return [ids.gather(g[:per_group]).to_list() for g in groups[:limit]]
 
 
-def exact_section(frame: pl.DataFrame, fields, answer_fields) -> tuple[dict, np.ndarray]:
-    """Exact and prompt duplicates, and a mask of rows that are first of their exact group."""
+def method(kind: str) -> str:
+    key = "the prompt (instruction + context; a chat's user turns)" if default_key(kind) == "prompt" else \
+        "the whole example (system prompt, prompt and answer; every turn of a chat)"
+    return (f"as dataforge dedup with default settings: key = {key}; exact = equal after normalisation (case,"
+            f" width, punctuation and spacing ignored); near = word {NGRAM}-gram Jaccard >= {THRESHOLD}"
+            f" (characters for Chinese, Japanese, Thai...), found with MinHash LSH and checked exactly"
+            + ("; answers must be alike too" if default_key(kind) == "all" else "")
+            + "; the first row of each group is kept")
+
+
+def section(frame: pl.DataFrame, kind: str) -> dict:
+    """The duplicates section: exact groups, repeated prompts, near clusters, and dedup's counts."""
     rows = frame.height
-    row_key = pl.concat_str([_trimmed(f) for f in (*fields, "system")], separator="\x1f").hash()
-    exact = _groups(frame, row_key)
-    first = np.ones(rows, bool)
-    if exact.height:
-        later = exact.select(pl.col("row").list.slice(1)).explode("row")["row"].to_numpy()
-        first[later] = False
-    prompt_key = pl.concat_str([_trimmed("instruction").str.to_lowercase(),
-                                _trimmed("context").str.to_lowercase()], separator="\x1f").hash()
-    answers = pl.concat_str([_trimmed(a) for a in answer_fields], separator="\x1f").hash()
-    prompts = (frame.lazy().select("row", "id", prompt_key.alias("key"), answers.alias("answer"))
-               .filter(pl.col("key").is_duplicated()).group_by("key").agg(pl.len().alias("n"), pl.col("row").min(), pl.col("id"),
-                                    pl.col("answer").n_unique().alias("answers"))
-               .filter(pl.col("n") > 1).sort(["n", "row"], descending=[True, False]).collect())
-    conflicting = prompts.filter(pl.col("answers") > 1)
-    data = {
-        "exact": {"groups": exact.height, "rows_in_groups": int(exact["n"].sum()),
-                  "removable": int(exact["n"].sum()) - exact.height,
-                  "share": share(int(exact["n"].sum()) - exact.height, rows),
-                  "examples": [ids[:GROUP_EXAMPLES] for ids in exact["id"].head(GROUP_EXAMPLES).to_list()],
-                  "groups_listed": [ids[:LISTED_IDS] for ids in exact["id"].head(LISTED_GROUPS).to_list()]},
-        "prompts": {"groups": prompts.height, "rows_in_groups": int(prompts["n"].sum()),
-                    "removable": int(prompts["n"].sum()) - prompts.height,
-                    "share": share(int(prompts["n"].sum()) - prompts.height, rows),
-                    "conflicting_groups": conflicting.height,
-                    "conflicting_rows": int(conflicting["n"].sum()),
-                    "examples": [ids[:GROUP_EXAMPLES] for ids in prompts["id"].head(GROUP_EXAMPLES).to_list()],
-                    "conflicting_examples": [ids[:GROUP_EXAMPLES]
-                                             for ids in conflicting["id"].head(GROUP_EXAMPLES).to_list()],
-                    "groups_listed": [ids[:LISTED_IDS] for ids in prompts["id"].head(LISTED_GROUPS).to_list()]},
-    }
-    return data, first
+    keys = frame["dedup_key"].to_list()
+    prompts = frame["dedup_prompt"].to_list()
+    found = find_duplicates(keys, prompts)
+    dec, ids = found.decisions, frame["id"]
+    all_rows = np.arange(rows)
 
+    exact_groups = _grouped(found.group, np.flatnonzero(found.group >= 0))
+    in_exact = int(sum(g.size for g in exact_groups))
+    n_exact = found.exact
 
-def near_section(frame: pl.DataFrame, sig: np.ndarray, has: np.ndarray, first: np.ndarray, fields) -> dict:
-    """Near-duplicate clusters among rows that are not exact copies, with example pairs."""
-    nd = near_duplicates(sig, has & first)
-    ids = frame["id"]
-    order = np.argsort(-nd.similarity, kind="stable")[:PAIR_EXAMPLES] if len(nd.similarity) else []
-    examples = []
-    for i in order:
-        a, b = (int(x) for x in nd.pairs[i])
-        pair = {"a": ids[a], "b": ids[b], "estimated": round(float(nd.similarity[i]), 3)}
-        pair["jaccard"] = round(_jaccard(_row_text(frame, a, fields), _row_text(frame, b, fields)), 3)
-        examples.append(pair)
-    rows = frame.height
+    prompt_group = found.prompt_group
+    prompt_groups = _grouped(prompt_group, np.flatnonzero(prompt_group >= 0))
+    conflicting = [g for g in prompt_groups if np.unique(found.group[g]).size > 1]
+    in_prompts = int(sum(g.size for g in prompt_groups))
+    same_rows = np.flatnonzero(found.same >= 0)
+
+    near_rows = np.flatnonzero(dec.status == NEAR)
+    near_clusters = _grouped(np.where(dec.status == NEAR, dec.dup_of, all_rows),
+                             np.flatnonzero((dec.status == NEAR) | np.isin(all_rows, dec.dup_of[near_rows])))
+    top = near_rows[np.argsort(-dec.similarity[near_rows], kind="stable")[:PAIR_EXAMPLES]]
+    examples = [{"a": ids[int(dec.dup_of[r])], "b": ids[int(r)], "jaccard": round(float(dec.similarity[r]), 3)}
+                for r in top]
+    n_near = found.near
+
+    line = (f"dedup with default settings would remove {n_exact:,} exact and {n_near:,} near duplicates;"
+            f" {found.same_prompt:,} rows share a prompt with an earlier row (kept: their answers differ)")
     return {
-        "method": (f"MinHash (one-permutation, {sig.shape[1]} bins, LSH bands of 4) over word 3-grams of"
-                   f" the whole row; pairs with estimated Jaccard >= {THRESHOLD}; exact copies excluded"),
-        "threshold": THRESHOLD, "pairs": int(len(nd.pairs)), "clusters": len(nd.clusters),
-        "rows_in_clusters": nd.rows_in_clusters, "removable": nd.removable,
-        "share": share(nd.removable, rows),
-        "largest_cluster": int(len(nd.clusters[0])) if nd.clusters else 0,
-        "example_pairs": examples,
-        "cluster_examples": [ids.gather(c[:GROUP_EXAMPLES]).to_list() for c in nd.clusters[:GROUP_EXAMPLES]],
-        "clusters_listed": [ids.gather(c[:LISTED_IDS]).to_list() for c in nd.clusters[:LISTED_GROUPS]],
+        "method": method(kind),
+        "dedup": {"key": default_key(kind), "ngram": NGRAM, "threshold": THRESHOLD,
+                  "bands": [found.bands.buckets, found.bands.hashes_per_bucket],
+                  "exact": n_exact, "near": n_near, "same_prompt": found.same_prompt,
+                  "not_read": found.skipped, "empty_key": found.empty_key, "line": line},
+        "exact": {"groups": len(exact_groups), "rows_in_groups": in_exact, "removable": n_exact,
+                  "share": share(n_exact, rows),
+                  "examples": _ids(ids, exact_groups, GROUP_EXAMPLES, GROUP_EXAMPLES),
+                  "groups_listed": _ids(ids, exact_groups, LISTED_GROUPS, LISTED_IDS)},
+        "prompts": {"groups": len(prompt_groups), "rows_in_groups": in_prompts,
+                    "removable": in_prompts - len(prompt_groups),
+                    "share": share(in_prompts - len(prompt_groups), rows),
+                    "conflicting_groups": len(conflicting),
+                    "conflicting_rows": int(sum(g.size for g in conflicting)),
+                    "same_prompt": found.same_prompt, "same_prompt_share": share(found.same_prompt, rows),
+                    "same_prompt_examples": [[ids[int(found.same[r])], ids[int(r)]]
+                                             for r in same_rows[:GROUP_EXAMPLES]],
+                    "examples": _ids(ids, prompt_groups, GROUP_EXAMPLES, GROUP_EXAMPLES),
+                    "conflicting_examples": _ids(ids, conflicting, GROUP_EXAMPLES, GROUP_EXAMPLES),
+                    "groups_listed": _ids(ids, prompt_groups, LISTED_GROUPS, LISTED_IDS)},
+        "near": {
+            "method": method(kind), "threshold": THRESHOLD, "ngram": NGRAM, "pairs": int(near_rows.size),
+            "clusters": len(near_clusters), "rows_in_clusters": int(sum(g.size for g in near_clusters)),
+            "removable": n_near, "share": share(n_near, rows),
+            "largest_cluster": int(near_clusters[0].size) if near_clusters else 0,
+            "example_pairs": examples,
+            "cluster_examples": _ids(ids, near_clusters, GROUP_EXAMPLES, GROUP_EXAMPLES),
+            "clusters_listed": _ids(ids, near_clusters, LISTED_GROUPS, LISTED_IDS),
+        },
     }
-
-
-def _row_text(frame: pl.DataFrame, row: int, fields) -> str:
-    return " ".join(frame[row, f] or "" for f in fields)
-
-
-def _jaccard(a: str, b: str, n: int = 3) -> float:
-    """Exact Jaccard of word 3-gram sets (for the example pairs shown)."""
-    import re
-
-    def grams(t: str) -> set:
-        words = re.findall(r"\w+", t.lower())
-        return {tuple(words[i:i + n]) for i in range(max(len(words) - n + 1, 1))} if words else set()
-
-    ga, gb = grams(a), grams(b)
-    return len(ga & gb) / len(ga | gb) if ga or gb else 1.0
 
 
 def findings(data: dict, rows: int, kind: str) -> list[Finding]:
     found = []
-    ex = data["exact"]
+    ex, dd = data["exact"], data["dedup"]
+    prompt_key = dd["key"] == "prompt"
     if ex["removable"]:
+        what = "pair repeating an earlier prompt" if prompt_key else "exact duplicate row"
         found.append(Finding(
             "exact_duplicates", by_rate(ex["removable"], rows, high=0.05, medium=0.005),
-            f"{plural(ex['removable'], 'exact duplicate row')}",
-            f"{plural(ex['groups'])} ha{'s' if ex['groups'] == 1 else 've'} exact copies ({ex['rows_in_groups']:,} rows in all);"
-            " duplicates"
-            " weigh those examples more and leak between train and eval splits.",
+            plural(ex["removable"], what),
+            f"{plural(ex['groups'], 'group')} of rows with the same {'prompt' if prompt_key else 'example'}"
+            f" after normalisation ({ex['rows_in_groups']:,} rows in all); dedup keeps the first of each."
+            " Duplicates weigh those examples more and leak between train and eval splits.",
             ex["removable"], ex["share"], [i for g in ex["examples"] for i in g], "duplicates"))
     pr = data["prompts"]
-    if pr["removable"] and kind == "instruction":
+    if pr["same_prompt"] and kind == "instruction":
         found.append(Finding(
-            "duplicate_prompts", by_rate(pr["removable"], rows, high=0.2, medium=0.02),
-            f"{plural(pr['removable'])} repeat{'s' if pr['removable'] == 1 else ''} an earlier prompt",
-            f"{pr['groups']:,} prompts (instruction + context) occur more than once;"
-            f" {pr['conflicting_groups']:,} of them have different answers.",
-            pr["removable"], pr["share"], [i for g in pr["examples"] for i in g], "duplicates"))
-    near = data.get("near")
-    if near and near["removable"]:
+            # kept by dedup on purpose (several answers to one prompt can be right): worth a look, not a defect
+            "duplicate_prompts", "medium" if pr["same_prompt_share"] >= 0.2 else "low",
+            f"{plural(pr['same_prompt'])} repeat{'s' if pr['same_prompt'] == 1 else ''} an earlier prompt with"
+            " another answer",
+            f"{pr['groups']:,} prompts occur more than once, {pr['conflicting_groups']:,} of them with different"
+            " answers. dedup keeps these rows (they are different examples); `dedup --key prompt` removes them.",
+            pr["same_prompt"], pr["same_prompt_share"], [i for p in pr["same_prompt_examples"] for i in p],
+            "duplicates"))
+    near = data["near"]
+    if near["removable"]:
         found.append(Finding(
             "near_duplicates", by_rate(near["removable"], rows, high=0.1, medium=0.01),
-            f"about {plural(near['removable'], 'near-duplicate row')}",
+            plural(near["removable"], "near-duplicate row"),
             f"{near['clusters']:,} clusters of similar rows ({near['rows_in_clusters']:,} rows; largest"
-            f" {near['largest_cluster']}); keeping one per cluster would drop {near['removable']:,}."
-            " An estimate: " + near["method"] + ".",
+            f" {near['largest_cluster']}); dedup would drop {near['removable']:,}. Compared "
+            + near["method"] + ".",
             near["removable"], near["share"],
             [x for p in near["example_pairs"][:3] for x in (p["a"], p["b"])], "duplicates"))
+    found.append(Finding("dedup_default", "info", dd["line"], data["method"], dd["exact"] + dd["near"],
+                         share(dd["exact"] + dd["near"], rows), [], "duplicates"))
     return found

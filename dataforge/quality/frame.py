@@ -6,7 +6,12 @@ at all go to the rejects sink and are listed in the report.
 
 A multi-turn conversation becomes one row: its user turns joined as the
 instruction and its assistant turns joined as the output (`turns` keeps the
-count), so lengths, signals and duplicates cover every turn.
+count), so lengths and signals cover every turn.
+
+`dedup_key` and `dedup_prompt` hold what `dataforge dedup` compares for each
+record (its default key and the prompt, from `dataforge.dedup.keys`, turn
+order included), or null for a row that dedup's reader would reject (empty
+required text): the duplicates section counts exactly what dedup would.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from pathlib import Path
 
 import polars as pl
 
+from dataforge.dedup.keys import row_keys
 from dataforge.errors import InputError
-from dataforge.io import Reject, RejectSink, read_dataset
+from dataforge.io import Reject, RejectSink, RowError, read_dataset
+from dataforge.io.rowmap import check_text
 from dataforge.progress import progress_bar
 
 TEXT_FIELDS = {
@@ -89,7 +96,7 @@ def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
                           progress=bar)
         on_rows = on_open(ds) if on_open else None
         fields = TEXT_FIELDS[ds.kind]
-        names = ("id", "file", "line", *fields, "category", "lang", "system", "turns")
+        names = ("id", "file", "line", *fields, "category", "lang", "system", "turns", "dedup_key", "dedup_prompt")
         files = {str(f.path): i for i, f in enumerate(ds.files)}
         parts = _fill(ds, fields, names, files, on_rows)
     if ds.stats.read == 0:
@@ -128,6 +135,7 @@ def _fill(ds, fields: tuple[str, ...], names, files: dict[str, int], on_rows=Non
     # Appending to plain lists and building a frame per block is the fastest way from records to polars.
     id_, file_, line_ = cols["id"].append, cols["file"].append, cols["line"].append
     cat_, lang_, sys_, turns_ = (cols[n].append for n in ("category", "lang", "system", "turns"))
+    key_, prompt_ = cols["dedup_key"].append, cols["dedup_prompt"].append
     text_cols = [(name, cols[name].append) for name in fields]
     ids = cols["id"]
     for record in ds:
@@ -145,12 +153,24 @@ def _fill(ds, fields: tuple[str, ...], names, files: dict[str, int], on_rows=Non
             turns_(2)
             cat_(getattr(record, "category", ""))
         sys_(record.meta.get("system", "") if isinstance(record.meta, dict) else "")
+        key, prompt = dedup_keys(record)
+        key_(key)
+        prompt_(prompt)
         for name, add in text_cols:
             add(getattr(texts, name))
         if len(ids) == OFFER_ROWS:
             flush()
     flush()
     return parts
+
+
+def dedup_keys(record) -> tuple[str | None, str | None]:
+    """dedup's key and prompt texts of a record; (None, None) when dedup would reject the row."""
+    try:
+        check_text(record)
+    except RowError:
+        return None, None
+    return row_keys(record)
 
 
 class _Joined:

@@ -1,5 +1,9 @@
 """A small MinHash + LSH for estimating near-duplicates, vectorised with numpy.
 
+Not used by the report any more: its duplicates section runs dedup's own
+decisions (`dataforge.dedup.find`), so report and dedup agree. This module
+stays only while tests/quality/test_units.py imports it; delete both together.
+
 It uses one-permutation hashing (Li, Owen & Zhang 2012): each n-gram hash is
 split into a bin (low bits) and a value (high bits), and a row's signature is
 the minimum value per bin. That is one pass over the n-grams instead of one

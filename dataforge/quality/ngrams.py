@@ -1,8 +1,9 @@
 """Words and word n-grams of a text column, as numbers, in chunks.
 
-One pass per field gives what three sections need: the word count of every
-row (lengths), and the hashed word 3-grams of every row (near-duplicate
-MinHash and the repetition ratio). A word is what lies between spaces and
+One pass per field gives what two sections need: the word count of every
+row (lengths), and the hashed word 3-grams of every row (the repetition
+ratio). Duplicates are not counted here: the report uses dedup's own
+definition (`dataforge.dedup.keys`, `dataforge.dedup.find`). A word is what lies between spaces and
 punctuation, lowercased, so casing, punctuation and spacing never matter.
 Scripts without spaces (Chinese, Japanese, Thai) make few, long "words", so
 their word counts and n-grams are coarse; characters and tokens stay exact.

@@ -22,7 +22,6 @@ from dataforge.progress import progress_bar
 from dataforge.quality import duplicates, languages, lengths, preference, readiness, repetition, signals
 from dataforge.quality.findings import Finding, by_rate, plural, rank
 from dataforge.quality.frame import ANSWER_FIELDS, estimate_rows, load_frame
-from dataforge.quality.minhash import MinHasher
 from dataforge.quality.ngrams import chunks
 from dataforge.quality.tokens import estimate_expr, load_tokenizer
 
@@ -80,14 +79,13 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
         return report
 
     try:
-        frame, (sig, has) = _measure(frame, fields, answers, counter, timings)
+        frame = _measure(frame, fields, answers, counter, timings)
         with progress_bar("analysing", total=6, unit="steps") as bar:
             t = time.perf_counter()
             report["lengths"] = lengths.section(frame, fields, counter.note)
             found += lengths.findings(report["lengths"], frame.height)
             bar.advance()
-            dup, first = duplicates.exact_section(frame, fields, answers)
-            dup["near"] = duplicates.near_section(frame, sig, has, first, fields)
+            dup = duplicates.section(frame, loaded.kind)  # what `dedup` with defaults would remove
             report["duplicates"] = dup
             found += duplicates.findings(dup, frame.height, loaded.kind)
             timings["duplicates"] = _lap(t)
@@ -126,11 +124,10 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
 
 
 def _measure(frame: pl.DataFrame, fields, answers, counter, timings: dict):
-    """Add per-field length, word, repetition and token columns; also return the MinHash signatures."""
+    """Add per-field length, word, repetition and token columns."""
     t = time.perf_counter()
     frame = lengths.add_char_columns(frame, (*fields, "system"))
     rows = frame.height
-    hasher = MinHasher(rows)
     words = {name: np.zeros(rows, np.uint32) for name in fields}
     reps = {name: np.zeros(rows, np.float32) for name in answers}
     with progress_bar("measuring", total=rows, unit="rows") as bar:
@@ -138,14 +135,12 @@ def _measure(frame: pl.DataFrame, fields, answers, counter, timings: dict):
             for name, ch in part.items():
                 n = len(ch.words)
                 words[name][ch.start:ch.start + n] = ch.words
-                hasher.add(ch.rows, ch.hashes)
                 if name in reps:
                     reps[name][ch.start:ch.start + n] = repetition.ratios(ch.rows, ch.hashes, ch.full, ch.start, n)
             bar.advance(n)
     extra = {f"{name}__words": w for name, w in words.items()}
     extra.update({f"{name}__repetition": r for name, r in reps.items()})
     frame = frame.with_columns([pl.Series(k, v) for k, v in extra.items()])
-    signatures = hasher.signatures()
     timings["measure"] = _lap(t)
     t = time.perf_counter()
     if counter.exact:
@@ -156,7 +151,7 @@ def _measure(frame: pl.DataFrame, fields, answers, counter, timings: dict):
         frame = frame.with_columns([estimate_expr(f).alias(f"{f}__tokens") for f in (*fields, "system")])
     frame = frame.with_columns(readiness.row_tokens_expr(fields))
     timings["tokens"] = _lap(t)
-    return frame, signatures
+    return frame
 
 
 def examples(frame: pl.DataFrame, fields, report: dict) -> dict:

@@ -20,6 +20,9 @@ def summary_lines(report: dict, top: int = 8) -> list[tuple[str, str]]:
         lines.append(("info", f"... and {len(problems) - top} more in the report"))
     if not problems:
         lines.append(("info", "no problems found"))
+    dup = report.get("duplicates")
+    if dup and "dedup" in dup:  # so report and `dataforge dedup` can be checked against each other
+        lines.append(("info", dup["dedup"]["line"]))
     lang = report.get("languages")
     if lang:
         lines.append(("info", "languages: " + lang["method"]))

@@ -22,18 +22,60 @@ def test_normalisation_folds_case_width_punctuation_but_not_operators():
 
 def test_exact_duplicates_after_normalisation_are_removed_with_reason(tmp_path):
     rows = [dolly("a", "Name three primary colours.", "Red, green, blue."),
-            dolly("b", "name three   primary colours", "Different answer."),  # same prompt, folded
-            dolly("c", "NAME THREE PRIMARY COLOURS!!", "Third answer."),
+            dolly("b", "name three   primary colours", "red green BLUE"),  # the whole example, folded
+            dolly("c", "NAME THREE PRIMARY COLOURS!!", "Red, green and blue."),  # same prompt, another answer
             dolly("d", "What is 2+2?", "4"),
             dolly("e", "What is 2*2?", "4")]
-    out = tmp_path / "out.jsonl"
-    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, exact=True)
+    out, clusters = tmp_path / "out.jsonl", tmp_path / "clusters.jsonl"
+    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, exact=True, clusters=clusters)
     kept, rejects = check_accounting(s, out)
-    assert ids(kept) == ["a", "d", "e"]
-    assert s.exact_duplicates == 2 and s.near_duplicates == 0
-    assert {r["id"]: r["reason"] for r in rejects} == {"b": "exact duplicate of 'a'", "c": "exact duplicate of 'a'"}
+    assert ids(kept) == ["a", "c", "d", "e"]
+    assert s.exact_duplicates == 1 and s.near_duplicates == 0 and s.same_prompt == 1
+    assert {r["id"]: r["reason"] for r in rejects} == {"b": "exact duplicate of 'a'"}
     assert rejects[0]["line"] == 2 and rejects[0]["file"].endswith("in.jsonl")
     assert set(kept[0]) >= {"instruction", "context", "response", "category"}  # the input's (Dolly) shape
+    assert "kept 1 with the same prompt as an earlier row" in s.line()
+    (cluster,) = read_jsonl(clusters)
+    assert cluster["kept"] == "a" and [r["id"] for r in cluster["removed"]] == ["b"]
+    assert [x["id"] for x in cluster["same_prompt"]] == ["c"] and cluster["same_prompt"][0]["where"].endswith(":3")
+
+
+def test_rows_that_only_share_a_prompt_are_kept_unless_key_prompt(tmp_path):
+    """Same prompt, different answers: different examples by default; --key prompt removes them."""
+    rows = [dolly("q1", "Is the sky blue?", "Yes."), dolly("q2", "Is the sky blue?", "No."),
+            dolly("q3", "Is the sky blue?", "Yes!"),  # folds to q1's answer: a real duplicate
+            dolly("r1", "Name a prime.", "7"), dolly("r2", "name a prime", "11")]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    s = dedup([src], tmp_path / "auto.jsonl", exact=True)
+    kept, rejects = check_accounting(s, tmp_path / "auto.jsonl")
+    assert ids(kept) == ["q1", "q2", "r1", "r2"] and s.same_prompt == 2
+    assert {r["id"]: r["reason"] for r in rejects} == {"q3": "exact duplicate of 'q1'"}
+    s = dedup([src], tmp_path / "prompt.jsonl", exact=True, key="prompt")
+    kept, rejects = check_accounting(s, tmp_path / "prompt.jsonl")
+    assert ids(kept) == ["q1", "r1"] and s.exact_duplicates == 3 and s.same_prompt == 0
+    assert {r["id"]: r["reason"] for r in rejects} == {"q2": "exact duplicate of 'q1'", "q3": "exact duplicate of 'q1'",
+                                                      "r2": "exact duplicate of 'r1'"}
+
+
+def test_the_whole_example_is_the_same_in_every_shape(tmp_path):
+    """A Dolly row and the same example as an OpenAI chat are duplicates; turn order and system prompt count."""
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"},
+            {"role": "assistant", "content": "Paris."}]
+    dolly_rows = [{"id": "d1", "instruction": "Capital of France?", "context": "", "response": "Paris.",
+                   "category": "qa"}]
+    chats = [{"id": "c1", "messages": chat[1:]}, {"id": "c2", "messages": chat},
+             {"id": "c3", "messages": [chat[1], chat[2], {"role": "user", "content": "And of Spain?"},
+                                       {"role": "assistant", "content": "Madrid."}]},
+             {"id": "c4", "messages": [chat[1], {"role": "assistant", "content": "Madrid."},
+                                       {"role": "user", "content": "And of Spain?"}, chat[2]]}]
+    out = tmp_path / "out.jsonl"
+    s = dedup([write_jsonl(tmp_path / "d.jsonl", dolly_rows), write_jsonl(tmp_path / "c.jsonl", chats)], out,
+              exact=True, to="openai")
+    kept, rejects = check_accounting(s, out)
+    assert {r["id"]: r["reason"] for r in rejects} == {"c1": "exact duplicate of 'd1'"}
+    assert ids(kept) == ["d1", "c2", "c3", "c4"]  # a system prompt, more turns, other turn order: other examples
+    # c2 asks what d1 asks (a system prompt is not part of the prompt); c4 asks what c3 asks
+    assert s.same_prompt == 2
 
 
 def test_keep_rules_choose_the_survivor(tmp_path):
@@ -45,13 +87,13 @@ def test_keep_rules_choose_the_survivor(tmp_path):
     expected = {"first": "short", "longest": "long", "best:score": "long"}
     for rule, survivor in expected.items():
         out = tmp_path / f"{rule.replace(':', '_')}.jsonl"
-        s = dedup([src], out, exact=True, keep=rule)
+        s = dedup([src], out, exact=True, keep=rule, key="prompt")
         kept, rejects = check_accounting(s, out)
         assert ids(kept) == [survivor], rule
         assert all(r["reason"] == f"exact duplicate of '{survivor}'" for r in rejects)
     out = tmp_path / "neg.jsonl"
     rows[2]["score"] = 5  # now the highest
-    s = dedup([write_jsonl(tmp_path / "in2.jsonl", rows)], out, exact=True, keep="best:score")
+    s = dedup([write_jsonl(tmp_path / "in2.jsonl", rows)], out, exact=True, keep="best:score", key="prompt")
     assert ids(read_jsonl(out)) == ["none"]
 
 
@@ -111,7 +153,8 @@ def test_empty_short_and_one_row_inputs(tmp_path):
             dolly("s1", "Hi", "a"), dolly("s2", "hi!", "b"),  # very short: still exact duplicates
             dolly("s3", "Hello there", "c"), dolly("s4", "Hello world", "d")]
     out = tmp_path / "out.jsonl"
-    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, threshold=0.8, buckets=4, hashes_per_bucket=4)
+    s = dedup([write_jsonl(tmp_path / "in.jsonl", rows)], out, threshold=0.8, buckets=4, hashes_per_bucket=4,
+              key="prompt")
     kept, rejects = check_accounting(s, out)
     assert ids(kept) == ["p1", "p2", "s1", "s3", "s4"]
     reasons = {r["id"]: r["reason"] for r in rejects}

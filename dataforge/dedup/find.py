@@ -1,0 +1,181 @@
+"""The decisions of `dedup` with its default settings, made in memory (for `dataforge report`).
+
+`dedup` runs datatrove's MinHash stages from files so it can resume and
+scale out. `report` needs the same answer for a dataset it already holds in
+memory, so this module computes the same thing without files:
+
+- the same key texts (`keys.row_keys`) and normalisation, so the same exact groups;
+- the same signatures as `ShingleSignature` (dataforge's shingles, datatrove's
+  permutations: seed 1, 64-bit hashes, modulo the Mersenne prime 2**61 - 1);
+- the same bands (`bands.choose_bands(threshold)`), so the same candidate
+  pairs: two keys are candidates when all hashes of one bucket are equal;
+- the same clusters (connected candidates, like datatrove's union-find) and
+  the same `resolve` step (keep the first row, check each candidate's exact
+  similarity, answers included), and the same "same prompt" rule.
+
+So on the same rows, `report` counts what `dedup` with defaults removes;
+tests/test_dedup_report_agree.py holds the two to it on real files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Sequence
+
+import numpy as np
+
+from dataforge.dedup.bands import Bands, choose_bands
+from dataforge.dedup.keys import NGRAM, THRESHOLD, KeepRule
+from dataforge.dedup.resolve import EXACT, KEPT, NEAR, Decisions, resolve, same_prompt, shingles_of
+from dataforge.dedup.text import exact_hash, normalize, shingle_hashes, xxh64
+from dataforge.progress import progress_bar
+
+MERSENNE = np.uint64((1 << 61) - 1)  # datatrove's _mersenne_prime
+SEED = 1  # dedup's minhash_config seed
+BLOCK = 2048  # keys per signature block: memory stays at a few MB per 100 shingles a key
+
+
+@dataclass
+class Found:
+    """Per row: status (resolve's KEPT/EXACT/NEAR), the row kept instead, similarity, same-prompt anchor."""
+
+    decisions: Decisions
+    group: np.ndarray  # first row with the same normalised key; -1: not compared
+    prompt_group: np.ndarray  # first row with the same normalised prompt; -1: none (empty when not given)
+    same: np.ndarray  # earlier kept row with the same prompt (kept rows only); else -1
+    skipped: int  # rows given no key (None): dedup would not read them
+    empty_key: int  # rows whose key is empty after normalisation: kept, not compared
+    bands: Bands
+
+    @property
+    def exact(self) -> int:
+        return self.decisions.count(EXACT)
+
+    @property
+    def near(self) -> int:
+        return self.decisions.count(NEAR)
+
+    @property
+    def same_prompt(self) -> int:
+        return int(np.count_nonzero(self.same >= 0))
+
+
+def groups_of(texts: Sequence[str | None]) -> tuple[np.ndarray, int, int]:
+    """(first row with the same normalised text or -1, rows with None, rows with an empty text)."""
+    group = np.full(len(texts), -1, dtype=np.int64)
+    first: dict[int, int] = {}
+    none = empty = 0
+    for i, text in enumerate(texts):
+        if text is None:
+            none += 1
+            continue
+        norm = normalize(text)
+        if not norm:
+            empty += 1
+            continue
+        group[i] = first.setdefault(exact_hash(norm), i)
+    return group, none, empty
+
+
+def permutations(num_hashes: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """datatrove's MinhashDedupSignature.parameters for 64-bit hashes."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(1, MERSENNE, dtype=np.uint64, size=(1, num_hashes))
+    b = gen.randint(0, MERSENNE, dtype=np.uint64, size=(1, num_hashes))
+    return a, b
+
+
+def signatures(texts: Sequence[str], ngram: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """MinHash signatures (len(texts), num_hashes) of texts with at least one shingle each.
+
+    Equal to datatrove's `min((shingles * a + b) % p)`: uint64 arithmetic wraps the
+    same way, and x % p for p = 2**61 - 1 is (x & p) + (x >> 61), less p in the
+    (rare) case that reaches p, which is exact for any 64-bit x and faster than `%`.
+    Hashes run along rows and shingles along columns, so each text's shingles are
+    one contiguous slice for the minimum.
+    """
+    parts = [shingle_hashes(t, ngram, xxh64).ravel() for t in texts]
+    if not parts:
+        return np.empty((0, a.size), dtype=np.uint64)
+    lens = np.fromiter((p.size for p in parts), dtype=np.int64, count=len(parts))
+    x = np.multiply(a.reshape(-1, 1), np.concatenate(parts)[None, :])
+    x += b.reshape(-1, 1)
+    high = x >> np.uint64(61)
+    x &= MERSENNE
+    x += high
+    if (x >= MERSENNE).any():
+        np.subtract(x, MERSENNE, out=x, where=x >= MERSENNE)
+    return np.minimum.reduceat(x, np.cumsum(lens) - lens, axis=1).T
+
+
+def _band_keys(sig: np.ndarray, bands: Bands) -> np.ndarray:
+    """One 64-bit key per (row, bucket): equal when all hashes of that bucket are equal."""
+    r = bands.hashes_per_bucket
+    view = sig[:, :bands.buckets * r].reshape(sig.shape[0], bands.buckets, r)
+    key = np.zeros(view.shape[:2], dtype=np.uint64)
+    for j in range(r):  # a false match needs a 64-bit collision
+        key ^= view[:, :, j]
+        key *= np.uint64(0x9E3779B97F4A7C15)
+        key ^= key >> np.uint64(29)
+    return key
+
+
+def candidate_clusters(texts: Sequence[str], rows: np.ndarray, ngram: int, bands: Bands,
+                       bar=None) -> list[np.ndarray]:
+    """Clusters (row numbers, sorted, 2+ rows) of keys connected by a shared bucket."""
+    a, b = permutations(bands.num_hashes)
+    keys = np.empty((rows.size, bands.buckets), dtype=np.uint64)
+    for start in range(0, rows.size, BLOCK):
+        block = rows[start:start + BLOCK]
+        keys[start:start + block.size] = _band_keys(signatures([texts[r] for r in block], ngram, a, b), bands)
+        if bar is not None:
+            bar.advance(block.size)
+    parent = list(range(rows.size))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for bucket in range(bands.buckets):
+        col = keys[:, bucket]
+        order = np.argsort(col, kind="stable")
+        same = np.flatnonzero(col[order][1:] == col[order][:-1])
+        for i, j in zip(order[same].tolist(), order[same + 1].tolist()):
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    members: dict[int, list[int]] = {}
+    for i in range(rows.size):
+        members.setdefault(find(i), []).append(int(rows[i]))
+    return [np.array(sorted(m), dtype=np.int64) for m in members.values() if len(m) > 1]
+
+
+def find_duplicates(keys: Sequence[str | None], prompts: Sequence[str | None] | None = None, *,
+                    threshold: float = THRESHOLD, ngram: int = NGRAM) -> Found:
+    """What `dedup --keep first` (exact and near) decides for rows with these key texts.
+
+    `keys[i]` is row i's key text (`keys.row_keys`), None for a row dedup would
+    reject as unreadable; `prompts[i]` its prompt, for the "same prompt" count.
+    """
+    bands = choose_bands(threshold)
+    group, skipped, empty = groups_of(keys)
+    n = len(keys)
+    reps = np.flatnonzero(group == np.arange(n))
+    clusters: list[np.ndarray] = []
+    shingles = {}
+    if reps.size >= 2:
+        with progress_bar("duplicates: MinHash", total=int(reps.size), unit="keys") as bar:
+            clusters = candidate_clusters(keys, reps, ngram, bands, bar)
+        for row in (np.concatenate(clusters).tolist() if clusters else []):
+            shingles[row] = shingles_of(keys[row], ngram, xxh64)
+    prep = SimpleNamespace(rows=n, contaminated={}, group=group, lengths=np.zeros(n, dtype=np.int64),
+                           scores=np.full(n, np.nan))
+    dec = resolve(prep, clusters, keep=KeepRule("first"), threshold=threshold, exact=True, shingles=shingles)
+    prompt_group = groups_of(prompts)[0] if prompts is not None else np.empty(0, dtype=np.int64)
+    return Found(dec, group, prompt_group, same_prompt(prompt_group, dec.status), skipped, empty, bands)
+
+
+__all__ = ["EXACT", "KEPT", "NEAR", "Found", "find_duplicates", "groups_of", "signatures", "permutations"]
