@@ -129,3 +129,17 @@ def test_the_commands_say_what_dedup_would_remove(tmp_path):
     assert out.exit_code == 0, out.output
     assert "0 exact duplicates, 1 near duplicates" in out.output
     assert "note: 3 kept rows have the same prompt as an earlier row" in out.output
+
+
+def test_preference_data_is_compared_on_the_prompt_by_both(tmp_path):
+    """Preference pairs for the same prompt are duplicates for both commands; unreadable pairs count for neither."""
+    src = Path(__file__).parent.parent / "sample_data" / "preference.jsonl"
+    s, _, rejects, _ = _dedup(tmp_path, src)
+    assert s.rejected_on_read == 2 and s.same_prompt == 0  # an empty chosen, an empty rejected
+    d = build_report(str(src), sample=10)["duplicates"]
+    assert d["dedup"]["key"] == "prompt" and d["dedup"]["not_read"] == 2
+    assert (d["dedup"]["exact"], d["dedup"]["near"], d["dedup"]["same_prompt"]) == (
+        s.exact_duplicates, s.near_duplicates, 0) and s.exact_duplicates > 0
+    removed = {r["id"] for r in rejects if "duplicate of" in r["reason"]}
+    listed = {i for g in d["exact"]["groups_listed"] for i in g[1:]}
+    assert removed == listed

@@ -129,10 +129,11 @@ def findings(data: dict, rows: int, kind: str) -> list[Finding]:
     ex, dd = data["exact"], data["dedup"]
     prompt_key = dd["key"] == "prompt"
     if ex["removable"]:
-        what = "pair repeating an earlier prompt" if prompt_key else "exact duplicate row"
+        n = ex["removable"]
+        title = (f"{plural(n, 'pair')} repeat{'s' if n == 1 else ''} an earlier prompt" if prompt_key
+                 else plural(n, "exact duplicate row"))
         found.append(Finding(
-            "exact_duplicates", by_rate(ex["removable"], rows, high=0.05, medium=0.005),
-            plural(ex["removable"], what),
+            "exact_duplicates", by_rate(n, rows, high=0.05, medium=0.005), title,
             f"{plural(ex['groups'], 'group')} of rows with the same {'prompt' if prompt_key else 'example'}"
             f" after normalisation ({ex['rows_in_groups']:,} rows in all); dedup keeps the first of each."
             " Duplicates weigh those examples more and leak between train and eval splits.",
