@@ -114,6 +114,10 @@ class KeySpec:
             preset = default_key(record.kind)
         if isinstance(record, ConversationRecord):
             return self._chat(record, preset)
+        if not hasattr(record, "instruction"):  # a kind without a prompt (plain text): no prompt, the text is all
+            if preset == "all":
+                return whole_text(record)
+            return _SEP.join(_text_of(field_value(record, f)) for f in self.fields)
         if preset == "prompt":
             return prompt_text(record)
         if preset == "instruction":
@@ -157,6 +161,8 @@ def whole_text(record: Record) -> str:
             else:
                 text += (_SEP if i else "") + content
         return text
+    if not hasattr(record, "instruction"):
+        return _SEP.join(_text_of(getattr(record, f, "")) for f in record.text_fields)
     system = record.meta.get("system", "") if isinstance(record.meta, dict) else ""
     prompt = [system, prompt_text(record)] if system else [prompt_text(record)]
     if record.kind == "preference":

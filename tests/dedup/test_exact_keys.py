@@ -190,3 +190,22 @@ def test_bad_options_fail_before_reading(tmp_path):
             dedup([src], tmp_path / "out.jsonl", **kwargs)
     with pytest.raises(InputError, match="overwrite"):
         dedup([src], src)
+
+
+def test_a_record_without_a_prompt_is_compared_on_its_text():
+    """Kinds without an instruction (plain text corpora) get a key and no prompt, instead of a crash in report."""
+    from dataclasses import dataclass, field
+    from typing import ClassVar
+
+    from dataforge.dedup.keys import KeySpec, row_keys
+
+    @dataclass
+    class TextRecord:
+        text: str
+        id: str = ""
+        meta: dict = field(default_factory=dict)
+        kind: ClassVar[str] = "text"
+        text_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+    assert row_keys(TextRecord("Some plain text.")) == ("Some plain text.", "")
+    assert KeySpec.parse("prompt").text(TextRecord("x")) == ""
