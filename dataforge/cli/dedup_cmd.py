@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dataforge.cli.options import input_options
+from dataforge.cli.options import allow_empty_option, input_options, overwrite_option
 from dataforge.dedup.keys import NGRAM, THRESHOLD
 
 TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruction", "preference")
@@ -50,10 +50,12 @@ TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruct
               help="Intermediate files; a rerun with the same inputs resumes from it (default: OUT.dedup-work).")
 @click.option("--keep-work", is_flag=True, help="Keep the work dir after a successful run.")
 @input_options
+@allow_empty_option
+@overwrite_option
 def dedup_cmd(data, out, exact, near, threshold, key, keep, against, clusters, to, ngram, buckets,
               hashes_per_bucket, decont_ngram, executor, workers, tasks, partition, time_limit, cpus_per_task,
               mem_per_cpu_gb, logging_dir, env_command, qos, ray_address, work_dir, keep_work, mapping, fmt,
-              strict):
+              strict, allow_empty):
     """Remove exact and near-duplicate rows, and rows that leak evaluation data.
 
     Several DATA files are deduplicated together (a row of one that repeats a
@@ -61,7 +63,10 @@ def dedup_cmd(data, out, exact, near, threshold, key, keep, against, clusters, t
     the reason, e.g. "near duplicate of 'ab12' (estimated similarity 0.87)".
     """
     from dataforge.dedup import ExecutorOptions, bands_for, dedup
+    from dataforge.io.outcome import check_not_empty
+    from dataforge.io.safety import check_outputs
 
+    check_outputs([out, clusters], [data, against], labels=["-o", "--clusters"])
     use_near = near or not exact
     if use_near:
         click.echo(bands_for(threshold, buckets, hashes_per_bucket).describe(), err=True)
@@ -86,3 +91,5 @@ def dedup_cmd(data, out, exact, near, threshold, key, keep, against, clusters, t
                    " answer (--key prompt removes them; --clusters lists them as same_prompt)")
     if summary.empty_key:
         click.echo(f"note: {summary.empty_key:,} rows have an empty --key {key} and were not compared")
+    check_not_empty(summary.rows_in, summary.rows_out, rejects_path=summary.rejects_path, allow_empty=allow_empty,
+                    output=summary.output)

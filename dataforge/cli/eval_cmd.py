@@ -54,6 +54,9 @@ def eval_cmd(model, adapters, data, metrics, baseline, base, output, max_new_tok
     judge = JudgeConfig(judge_model, base_url=judge_base_url or os.environ.get("OPENAI_BASE_URL"),
                         api_key_env=judge_api_key_env) if judge_model else None
     out = output or str(Path(adapters[-1] if adapters else model) / "eval")
+    from dataforge.io.safety import check_outputs
+
+    check_outputs([out], [model, adapters, data, base], kind="dir", labels=["-o"])
     result = evaluate(model, list(data), adapters=list(adapters), metrics=metrics, baseline=baseline, base=base,
                       output=out, max_new_tokens=max_new_tokens, batch_size=batch_size, template=template,
                       judge=judge, mapping=mapping, fmt=fmt, strict=strict, limit=limit)
@@ -120,8 +123,10 @@ def probe_cmd(fractions, backend, model, data, eval_data, output, config, sets, 
     dataforge probe --fractions 0.125,0.25,0.5,1 -b lora -m models/tiny -d train.jsonl --eval eval.jsonl \\
         -o out/probe --metric rouge
     """
+    from dataforge.io.safety import check_outputs
     from dataforge.probe import probe
 
+    check_outputs([output], [model, data, eval_data], kind="dir", labels=["-o"])
     extra = [metric] + ([m for m in metrics.split(",") if m.strip()] if metrics else [])
     result = probe(model, list(data), eval_data, output, backend=backend, fractions=fractions, sets=sets,
                    config=config, metric=metric, metrics=extra, baseline=not no_baseline,

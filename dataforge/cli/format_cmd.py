@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dataforge.cli.options import input_options
+from dataforge.cli.options import allow_empty_option, input_options, overwrite_option
 
 STYLES = ("text", "prompt-completion", "messages", "preference")
 EXPORTS = ("openai", "sharegpt", "alpaca")
@@ -42,9 +42,11 @@ EXPORTS = ("openai", "sharegpt", "alpaca")
 @click.option("--epochs", type=int, help="--to openai: epochs for the training-token estimate.")
 @click.option("--price-per-1m-tokens", type=float, help="--to openai: price per 1M training tokens, for a cost.")
 @input_options
+@allow_empty_option
+@overwrite_option
 def format_cmd(data, out, template, template_dir, lang, style, to, conversational, no_default_system, tokenizer,
                max_length, truncate, escape_special, token_ids, preview, preview_html, epochs,
-               price_per_1m_tokens, mapping, fmt, strict):
+               price_per_1m_tokens, mapping, fmt, strict, allow_empty):
     """Render a dataset with a prompt template into training-ready rows.
 
     Wrapper texts follow each row's language; rows that cannot be formatted
@@ -52,7 +54,11 @@ def format_cmd(data, out, template, template_dir, lang, style, to, conversationa
     with the reason.
     """
     from dataforge.formatting.dataset import format_dataset
+    from dataforge.io.outcome import check_not_empty
+    from dataforge.io.safety import check_outputs
 
+    check_outputs([out, preview_html], [data, template_dir, tokenizer], labels=["-o", "--preview-html"],
+                  with_rejects=out is not None)
     summary = format_dataset(
         list(data), out, template=template, lang=lang, style=style, to=to, template_dir=template_dir,
         tokenizer=tokenizer, max_length=max_length, truncate=truncate, escape_special=escape_special,
@@ -76,6 +82,9 @@ def format_cmd(data, out, template, template_dir, lang, style, to, conversationa
         click.echo(f"rejects: {summary.rejects_path}")
         for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:5]:
             click.echo(f"  {count:>6,}  {reason}")
+    if summary.output:
+        check_not_empty(summary.read, summary.written, reasons=summary.reasons, rejects_path=summary.rejects_path,
+                        allow_empty=allow_empty, output=summary.output)
 
 
 @click.group("templates")

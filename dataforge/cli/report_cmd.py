@@ -34,8 +34,11 @@ def report_cmd(data, out, json_out, tokenizer, compare, sample, max_length, mapp
     """
     from pathlib import Path
 
+    from dataforge.io.safety import check_outputs
     from dataforge.quality.make import make_report
     from dataforge.quality.terminal import print_summary
+
+    check_outputs([out, json_out], [data, compare, tokenizer], kind="file", labels=["-o", "--json"])
 
     report = make_report(list(data), out, json_out=json_out, compare=compare, tokenizer=tokenizer, sample=sample,
                          max_length=max_length, mapping=mapping, fmt=fmt, strict=strict)

@@ -6,10 +6,11 @@ import functools
 
 import click
 
-from dataforge.cli.options import mapping_options
+from dataforge.cli.options import allow_empty_option, mapping_options, overwrite_option
 
 
 def _out_options(func):
+    func = overwrite_option(allow_empty_option(func))
     func = click.option("--seed", default=0, show_default=True, help="Seed for every random choice.")(func)
     func = click.option("-n", "n", type=click.IntRange(min=1), help="Target number of output rows.")(func)
     func = click.option("-o", "--output", "out", required=True, type=click.Path(),
@@ -86,9 +87,14 @@ def _report(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from dataforge.io.outcome import check_not_empty
+        from dataforge.io.safety import check_outputs
         from dataforge.llm import Interrupted
 
         ctx = click.get_current_context()
+        allow_empty = kwargs.pop("allow_empty", False)
+        inputs = [kwargs.get(name) for name in ("seeds", "data", "docs", "passages", "prompts_dir")]
+        check_outputs([kwargs["out"]], inputs, labels=["-o"])
         try:
             summary = func(*args, **kwargs)
         except Interrupted as exc:
@@ -96,6 +102,9 @@ def _report(func):
             ctx.exit(130)
         for line in summary.lines():
             click.echo(line)
+        check_not_empty(None, summary.written, reasons=summary.reasons, rejects_path=summary.rejects_path,
+                        allow_empty=allow_empty, output=summary.output,
+                        note=f"stopped early: {summary.stopped}" if summary.stopped else "")
 
     return wrapper
 

@@ -54,8 +54,10 @@ def train_cmd(backend, model, data, output, config, sets, dry_run, resume, nproc
     """
     if help_options:
         return _print_options(backend)
+    from dataforge.io.safety import check_outputs
     from dataforge.train.run import train
 
+    check_outputs([output], [data, model, config], kind="dir", labels=["-o"])  # train decides about contents
     result = train(backend, model, list(data) or None, output, config=config, sets=sets, dry_run=dry_run,
                    resume=resume, nproc=nproc, accelerate_config=accelerate_config, mapping=mapping, fmt=fmt,
                    strict=strict)
@@ -145,8 +147,10 @@ def plugins_cmd(as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the verification as JSON.")
 def merge_cmd(base, adapter, output, dtype, as_json):
     """Merge a LoRA adapter into its base weights and verify the logits match."""
+    from dataforge.io.safety import check_outputs
     from dataforge.train.merge import merge_adapter
 
+    check_outputs([output], [base, adapter], kind="folder", with_rejects=False, labels=["-o"])
     r = merge_adapter(base, adapter, output, dtype=dtype)
     if as_json:
         click.echo(json.dumps(r.to_dict(), indent=2))

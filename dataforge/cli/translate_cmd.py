@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dataforge.cli.options import input_options
+from dataforge.cli.options import allow_empty_option, input_options, overwrite_option
 
 
 def _fields(value: str | None):
@@ -53,11 +53,13 @@ def _fields(value: str | None):
 @click.option("--price-out", type=float, help="USD per million output tokens.")
 @click.option("--fresh", is_flag=True, help="Ignore the request journal and send everything again.")
 @input_options
+@allow_empty_option
+@overwrite_option
 @click.pass_context
 def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, keep_source, seed, backcheck,
                   min_chrf, batch_size, temperature, device, base_url, api_key_env, concurrency, timeout,
                   max_retries, max_retry_wait, rpm, tpm, max_cost, max_total_tokens, price_in, price_out, fresh,
-                  mapping, fmt, strict):
+                  mapping, fmt, strict, allow_empty):
     """Translate instruction or preference data, keeping code, placeholders and meaning intact.
 
     Code, URLs, e-mails, placeholders and markup are protected and verified;
@@ -65,8 +67,12 @@ def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, 
     fields passed. Requests are journaled next to OUTPUT: rerun the same
     command to resume. Failed rows go to OUTPUT.rejects.jsonl with the reason.
     """
+    from dataforge.io.outcome import check_not_empty
+    from dataforge.io.safety import check_outputs
     from dataforge.llm import Interrupted, Prices, RunPolicy
     from dataforge.translate import translate
+
+    check_outputs([out], [data], labels=["-o"])
 
     prices = Prices(price_in or 0.0, price_out or 0.0) if (price_in or price_out) else None
     policy = RunPolicy(concurrency=concurrency, timeout=timeout, max_retries=max_retries,
@@ -89,3 +95,6 @@ def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, 
         for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:6]:
             click.echo(f"  {count:>6,}  {reason}")
     click.echo(f"journal: {summary.journal_path}")
+    check_not_empty(summary.read, summary.written, reasons=summary.reasons, rejects_path=summary.rejects_path,
+                    allow_empty=allow_empty, output=summary.output,
+                    note=f"stopped early: {summary.stopped}" if summary.stopped else "")

@@ -25,17 +25,18 @@ class EmptyOutput(DataforgeError):
     """Rows were read, none was written."""
 
 
-def check_not_empty(read: int, written: int, *, reasons: dict | None = None, rejects_path=None,
+def check_not_empty(read: int | None, written: int, *, reasons: dict | None = None, rejects_path=None,
                     allow_empty: bool = False, output=None, what: str = "rows", note: str = "") -> None:
-    """Raise EmptyOutput when `read` > 0 and `written` == 0, unless `allow_empty`."""
-    if allow_empty or written > 0 or read <= 0:
+    """Raise EmptyOutput when `read` > 0 (None: a generator, nothing read) and `written` == 0,
+    unless `allow_empty`."""
+    if allow_empty or written > 0 or (read is not None and read <= 0):
         return
     counts = collections.Counter(reasons or {})
     if not counts and rejects_path:
         counts = reasons_in(rejects_path)
     top = "; ".join(f"{reason} ({n:,})" for reason, n in counts.most_common(TOP))
     where = f" to {output}" if output else ""
-    message = f"read {read:,} {what} but wrote none{where}" + (f": {top}" if top else "") + (f" ({note})" if note else "")
+    message = (f"read {read:,} {what} but wrote none{where}" if read is not None else f"wrote no {what}{where}") + (f": {top}" if top else "") + (f" ({note})" if note else "")
     hint = (f"see {rejects_path} for every rejected row and its reason; " if rejects_path else "")
     hint += "pass --allow-empty if an empty output is what you want"
     raise EmptyOutput(message, hint)

@@ -47,9 +47,11 @@ def test_synth_runs_on_a_local_model_folder(tiny_model_dir, tmp_path):
     out = tmp_path / "qa.jsonl"
     result = CliRunner().invoke(cli, ["-q", "synth", "qa", str(docs), "-o", str(out), "--backend", "transformers",
                                       "--model", str(tiny_model_dir), "--max-new-tokens", "4", "--min-words", "5"])
-    assert result.exit_code == 0, result.output
-    # random weights cannot write JSON: the passage is rejected with the reason, nothing is lost
+    # random weights cannot write JSON: the passage is rejected with the reason, nothing is lost,
+    # and a run that wrote no rows says so with exit 1
+    assert result.exit_code == 1, result.output
     assert "wrote 0 rows" in result.output and "rejected 1 candidates" in result.output
+    assert "error: wrote no rows" in result.output
     assert (tmp_path / "qa.jsonl.journal.sqlite").exists()
 
 

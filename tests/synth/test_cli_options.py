@@ -28,7 +28,8 @@ def test_prompt_override_is_used_and_changes_the_request_hashes(serve, synth, tm
     prompts.mkdir()
     (prompts / "answer.j2").write_text("Answer like a pirate: {{ instruction }}", encoding="utf-8")
     (prompts / "answer.system.j2").write_text("You are terse.", encoding="utf-8")
-    result = synth(srv, "preference", data, "-o", tmp_path / "custom.jsonl", "--prompts", prompts)
+    # the pirate answers tie with the judge, so no pair is written: --allow-empty keeps that a success
+    result = synth(srv, "preference", data, "-o", tmp_path / "custom.jsonl", "--prompts", prompts, "--allow-empty")
     assert result.exit_code == 0, result.output
     assert [{"role": "system", "content": "You are terse."},
             {"role": "user", "content": "Answer like a pirate: Name a planet."}] in seen

@@ -100,7 +100,8 @@ def test_evol_instruct_eliminates_failed_evolutions(serve, synth, tmp_path):
     srv = serve(lazy)
     data = write_jsonl(tmp_path / "in.jsonl", SEEDS[:3])
     out = tmp_path / "evol.jsonl"
-    assert synth(srv, "evol-instruct", data, "-o", out).exit_code == 0
+    result = synth(srv, "evol-instruct", data, "-o", out)
+    assert result.exit_code == 1 and "error: wrote no rows" in result.output  # nothing survived: not a success
     assert read_jsonl(out) == []
     reasons = {r["reason"] for r in read_jsonl(f"{out}.rejects.jsonl")}
     assert reasons == {"eliminated: copies the evolving prompt's words ('given prompt')"}
@@ -213,7 +214,7 @@ def test_each_method_rejects_malformed_model_output(serve, synth, tmp_path, meth
         data = write_jsonl(tmp_path / "in.jsonl", SEEDS[:1])
     out = tmp_path / "out.jsonl"
     result = synth(srv, method, data, "-o", out, *args)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1 and "error: wrote no rows" in result.output, result.output  # every row rejected
     assert read_jsonl(out) == []
     rejects = read_jsonl(f"{out}.rejects.jsonl")
     assert [r["reason"] for r in rejects] == [reason]
