@@ -156,3 +156,25 @@ def test_language_sample_is_reproducible_and_workers_agree_with_in_process():
     assert lab1.equals(lab2) and inline["fields"] == pooled["fields"]
     assert pooled["during_read"] and not pooled["sampled"]
     assert set(pooled["mismatch"]["output"]["ids_listed"]) == {"b-007", "b-008"}
+
+
+def test_language_detection_reads_the_script_first():
+    from dataforge.quality.langpool import detect_batch
+
+    got = detect_batch(["识别并解释给定列表中的两个科学理论：细胞理论和日心说。", "输入三支篮球队的名称",
+                        "東京に行く", "서울에 간다", "", "OK",
+                        "Der alte Fluss fließt langsam durch das stille Tal, und die Menschen hören das Wasser."])
+    assert [g[0] for g in got] == ["zh", "zh", "ja", "ko", "empty", "too short", "de"]
+    assert [g[2] for g in got] == [True, True, True, True, False, False, True]  # sure: by script, or corroborated
+
+
+def test_language_mismatch_is_flagged_only_between_sure_answers(report_of):
+    rows = base_rows(20)
+    # langdetect calls this short German answer Dutch; its German function words say otherwise: not flagged
+    rows[3].update(instruction="Wo mündet der Rhein?", context="", response="In den Niederlanden, in die Nordsee.")
+    rows[5].update(instruction="Explique ce qu'est la photosynthèse en une phrase simple, s'il te plaît.",
+                   context="", response="Die Photosynthese ist der Vorgang, bei dem Pflanzen mithilfe von "
+                                        "Lichtenergie aus Kohlendioxid und Wasser Zucker bilden.")
+    mismatch = report_of(rows)["languages"]["mismatch"]["output"]
+    assert mismatch["ids_listed"] == ["b-005"]
+    assert mismatch["pairs"] == [{"instruction": "fr", "answer": "de", "count": 1}]
