@@ -144,7 +144,8 @@ class LanguageChooser:
             return normalize(record.lang)
         prompt = _sample_text(record, with_answer=False)
         found = self._from_text(prompt)
-        if found is None and len(prompt) < 2 * MIN_DETECT_CHARS:
+        if found is None and self.main is None and len(prompt) < 2 * MIN_DETECT_CHARS:
+            # no main language to fall back on: a short prompt ("Hi") may be told by its answer
             found = self._from_text(_sample_text(record))
         if found is None:
             self.undetected += 1
@@ -155,7 +156,7 @@ class LanguageChooser:
     def _from_text(self, text: str) -> str | None:
         """The row's own language when its text decides it, else None (the caller uses the main language)."""
         if not text.isascii():  # ASCII is Latin script or nothing: no need to count scripts
-            lang = _by_script(text)
+            lang = _by_script(text, self.main)
             if lang is not None:
                 return lang or None
         toks = words.tokens(text)
@@ -253,18 +254,34 @@ def _cannot_switch(toks: list[str], counts, main: str | None) -> bool:
     return mine >= 1 and others <= 1 and mine >= others
 
 
-def _by_script(text: str) -> str | None:
+def _by_script(text: str, main: str | None = None) -> str | None:
     """The language when the script alone decides it; '' for no letters at all; None when the script
-    has several languages (Latin, Cyrillic, Arabic, Devanagari) or too few characters."""
+    has several languages (Latin, Cyrillic, Arabic, Devanagari) or too few characters. When the main
+    language's script comes close (a Chinese instruction quoting an English sentence), the main language."""
     counts = script_counts(text)
     key, n = dominant(counts)
     if not key:
         return ""
+    if main and not _writes(key, main) and _close_second(counts, key, main):
+        return main
     if key in CJK or len(SCRIPTS[key].langs) == 1:
         if n < MIN_SCRIPT_CHARS:
             return None
         return cjk_language(counts) if key in CJK else SCRIPTS[key].langs[0]
     return None
+
+
+def _writes(key: str, lang: str) -> bool:
+    return lang in SCRIPTS["H"].langs if key in CJK else lang in SCRIPTS[key].langs
+
+
+def _close_second(counts, key: str, main: str) -> bool:
+    """The main language's script has at least 80% of the weight of the script that carries the text."""
+    def weight(k: str) -> int:
+        return sum(counts[c] * 3 for c in CJK) if k in CJK else counts[k] * SCRIPTS[k].weight
+    theirs = weight(key)
+    mine = max((weight(k) for k in counts if _writes(k, main)), default=0)
+    return mine >= 0.8 * theirs
 
 
 def _sample_text(record, with_answer: bool = True) -> str:
