@@ -93,10 +93,20 @@ class Budget:
     def step(self) -> None:
         self.loops += 1
         if self.loops > self.limits.max_loop * self.scale:
-            raise TemplateLimitError(f"more than {self.limits.max_loop * self.scale:,} loop iterations",
-                                     "MAX_LOOP", self.limits.max_loop)
+            self._over()
         if not self.loops & 255:
             self.tick()
+
+    def charge(self, n: int) -> None:
+        """A loop over n items (a sized collection): counted when it starts."""
+        self.loops += n
+        if self.loops > self.limits.max_loop * self.scale:
+            self._over()
+        self.tick()
+
+    def _over(self):
+        raise TemplateLimitError(f"more than {self.limits.max_loop * self.scale:,} loop iterations",
+                                 "MAX_LOOP", self.limits.max_loop)
 
 
 _BUDGET: ContextVar[Budget | None] = ContextVar("dataforge_template_budget", default=None)

@@ -44,6 +44,11 @@ from dataforge.templates.limits import (
 )
 
 _TEXT = (str, bytes, bytearray)
+_SIZED = (list, tuple, range, str, dict)
+# Filters whose result is never bigger than a text they are given (no checks needed on text).
+_SHRINKING_ON_TEXT = {"trim", "lower", "upper", "title", "capitalize", "striptags", "length", "count", "wordcount",
+                      "first", "last", "string", "safe", "int", "float", "truncate", "reverse", "list", "unique"}
+_SMALL = 4096  # values up to this size skip the per-operation check (the output limit still applies)
 _SEQ = (str, bytes, bytearray, list, tuple)
 # Filters that never turn their input into one string (they count, pick, or pass items on).
 _NO_STR_FILTERS = {"length", "count", "first", "last", "list", "map", "select", "reject", "selectattr",
@@ -88,11 +93,18 @@ class _CodeGenerator(CodeGenerator):
     """Routes every `for` through environment.df_iter and every `~` through environment.df_join."""
 
     def visit_For(self, node: nodes.For, frame) -> None:
-        if not getattr(node, "_df_counted", False):
+        if not _is_counted(node.iter):
             node.iter = nodes.Call(nodes.EnvironmentAttribute("df_iter"), [node.iter], [], None, None,
                                    lineno=node.lineno)
-            node._df_counted = True
         super().visit_For(node, frame)
+
+    def visit_Call(self, node: nodes.Call, frame, forward_caller: bool = False) -> None:
+        if _is_counted(node):  # a direct call: not through the sandbox's call(), once per loop
+            self.write("environment.df_iter(")
+            self.visit(node.args[0], frame)
+            self.write(")")
+            return
+        super().visit_Call(node, frame, forward_caller=forward_caller)
 
     @optimizeconst
     def visit_Concat(self, node: nodes.Concat, frame) -> None:
@@ -101,6 +113,11 @@ class _CodeGenerator(CodeGenerator):
             self.visit(arg, frame)
             self.write(", ")
         self.write("))")
+
+
+def _is_counted(node) -> bool:
+    return isinstance(node, nodes.Call) and isinstance(node.node, nodes.EnvironmentAttribute) \
+        and node.node.name == "df_iter"
 
 
 class BoundedTemplate(jinja2.Template):
@@ -124,12 +141,13 @@ class BoundedTemplate(jinja2.Template):
 
 def _join_stream(stream, bud: Budget) -> str:
     parts, total, cap = [], 0, bud.max_output
-    for chunk in stream:
+    append = parts.append
+    for chunk in stream:  # counted as it comes: a runaway output stops at the limit, not at the end
         total += len(chunk)
         if total > cap:
             raise TemplateLimitError(f"the output is longer than {cap:,} characters", "MAX_OUTPUT", cap)
-        parts.append(chunk)
-        bud.tick()
+        append(chunk)
+    bud.tick()
     return "".join(parts)
 
 
@@ -147,7 +165,11 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     # -- hooks the compiled template calls --------------------------------------------
     def df_iter(self, iterable):
-        return _Counted(iterable, budget())
+        bud = budget()
+        if type(iterable) in _SIZED:  # counted in one go: the loop runs at Python speed
+            bud.charge(len(iterable))
+            return iterable
+        return _Counted(iterable, bud)
 
     def df_join(self, values) -> str:
         """`a ~ b ~ c`: each part sized before anything is joined."""
@@ -166,13 +188,18 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return _join_stream(parts, budget())
 
     def _df_finalize(self, value):  # `{{ value }}` turns value into text: size containers first
-        if isinstance(value, (list, tuple, dict, set, frozenset)):
+        if type(value) is not str and isinstance(value, (list, tuple, dict, set, frozenset)):
             cap = _cap()
             too_big("printing a collection", weight(value, cap), cap)
         return value
 
     # -- sandbox overrides ---------------------------------------------------------------
     def call_binop(self, context, operator: str, left, right):
+        if operator == "+" and type(left) is str and type(right) is str:  # the hot path of chat templates
+            size = len(left) + len(right)
+            if size > _SMALL:
+                too_big("'+'", size, _cap())
+            return left + right
         cap = _cap()
         if operator == "*":
             _check_repeat(left, right, cap)
@@ -293,9 +320,12 @@ def _filter_checks(name: str, value, args: tuple, kwargs: dict) -> None:
 
 def _bounded_filter(name: str, func):
     skip = 1 if _PassArg.from_obj(func) is not None else 0
+    shrinks = name in _SHRINKING_ON_TEXT
 
     @functools.wraps(func)
     def bounded(*args, **kwargs):
+        if shrinks and len(args) > skip and type(args[skip]) is str:  # the hot path: trim, lower, ...
+            return func(*args, **kwargs)
         budget().tick()
         if len(args) > skip:
             _filter_checks(name, args[skip], args[skip + 1:], kwargs)

@@ -242,18 +242,27 @@ def test_template_pack_alias_bomb_is_a_problem_line(tmp_path):
 
 
 # ----- 5. recipe value types are checked by --check --------------------------------------------------------------
+BAD_VALUES = {  # option lines -> the error; each passed --check before and then crashed with a traceback
+    "data": ("    data: 5\n", "stages.format.data: expected a text or a list of texts, got a whole number (5)"),
+    "template_dir": ("    data: {data}\n    template_dir: 5\n",
+                     "stages.format.template_dir: expected a text, got a whole number (5)"),
+    "tokenizer": ("    data: {data}\n    tokenizer: [a, b]\n", "stages.format.tokenizer: expected a text, got a list"),
+}
+
+
 @pytest.mark.parametrize("check", [True, False], ids=["check", "run"])
-def test_wrongly_typed_recipe_value_is_refused_before_anything_runs(tmp_path, check):
+@pytest.mark.parametrize("field", sorted(BAD_VALUES))
+def test_wrongly_typed_recipe_value_is_refused_before_anything_runs(tmp_path, field, check):
     data = _jsonl(tmp_path / "in.jsonl", [{"instruction": "q", "output": "a"}])
+    lines, message = BAD_VALUES[field]
     recipe = tmp_path / "r.yaml"
-    recipe.write_text(f"name: r\nworkdir: {tmp_path / 'work'}\nstages:\n  format:\n    data: {data}\n"
-                      "    template: alpaca\n    preview_html: 5\n")
+    recipe.write_text(f"name: r\nworkdir: {tmp_path / 'work'}\nstages:\n  format:\n    template: alpaca\n"
+                      + lines.format(data=data))
     before = snapshot(tmp_path)
     res = run_cli("run", recipe, *(["--check"] if check else []), cwd=tmp_path, timeout=TIMEOUT)
     assert res.code == 1 and "Traceback" not in res.err
-    assert res.error_line == (f"error: {recipe}: stages.format.preview_html: expected a text (or null),"
-                              " got a whole number (5)")
-    assert snapshot(tmp_path) == before
+    assert res.error_line == f"error: {recipe}: {message}"
+    assert snapshot(tmp_path) == before  # nothing ran, no workdir
 
 
 def test_wrongly_typed_synth_option_is_refused_by_check(tmp_path):
