@@ -57,11 +57,14 @@ def record(outputs: dict[str, str]) -> dict[str, dict]:
     return {path: fp for path in outputs.values() if isinstance(path, str) and (fp := fingerprint(path))}
 
 
+STATE_NAME = ".dataforge-recipe-state.json"  # the recipe's own record: never an output to delete
+
+
 def _inside(path: Path, workdir: Path) -> bool:
-    """Is the entry itself (not a link's target) strictly inside the workdir?"""
+    """Is the entry itself (not a link's target) strictly inside the workdir, and not its state file?"""
     entry = Path(os.path.realpath(path.parent)) / path.name
     root = Path(os.path.realpath(workdir))
-    return entry != root and entry.is_relative_to(root)
+    return entry != root and entry != root / STATE_NAME and entry.is_relative_to(root)
 
 
 def remove_previous(stage: str, previous: dict, workdir: Path, upcoming: set[str],
@@ -76,7 +79,7 @@ def remove_previous(stage: str, previous: dict, workdir: Path, upcoming: set[str
             continue
         p = Path(path)
         if not _inside(p, workdir):
-            echo(f"[{stage}] left {path} in place: it is outside the recipe's workdir {workdir}"
+            echo(f"[{stage}] left {path} in place: it is not inside the recipe's workdir {workdir}"
                  " (a recipe deletes only what it wrote there)")
             continue
         recorded = written.get(path)

@@ -39,10 +39,10 @@ from pydantic import BaseModel, ValidationError
 
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.io.atomic import atomic_write_text
-from dataforge.recipe_outputs import record, remove_previous
+from dataforge.recipe_outputs import STATE_NAME, record, remove_previous
 from dataforge.yamlfile import load_yaml_mapping, parse_scalar
 
-STATE_FILE = ".dataforge-recipe-state.json"
+STATE_FILE = STATE_NAME
 # Options that name what a stage writes: never hashed as inputs; before the stage reruns, what the last
 # run wrote there is removed if it is inside the workdir and unchanged (recipe_outputs.py).
 OUTPUT_KEYS = ("output", "json_out", "clusters", "preview_html")

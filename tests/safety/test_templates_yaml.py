@@ -287,13 +287,13 @@ def _format_recipe(tmp_path: Path) -> tuple[Path, Path]:
     return recipe, work
 
 
-@pytest.mark.parametrize("target", ["outside", "workdir"])
+@pytest.mark.parametrize("target", ["outside", "dotdot", "workdir"])
 def test_edited_state_file_cannot_delete_outside_the_workdir(tmp_path, target):
     recipe, work = _format_recipe(tmp_path)
     victim = tmp_path / "precious"
     (victim / "src").mkdir(parents=True)
     (victim / "src" / "main.py").write_text("print('mine')\n")
-    path = victim if target == "outside" else work
+    path = {"outside": victim, "dotdot": work / ".." / "precious", "workdir": work}[target]
     state = _state(work)
     state["format"]["outputs"]["output"] = str(path)
     state["format"]["written"] = {str(path): _fingerprint(path)}  # even a matching record does not help
@@ -303,7 +303,7 @@ def test_edited_state_file_cannot_delete_outside_the_workdir(tmp_path, target):
     assert res.code == 0, res.err
     assert snapshot(victim) == victim_before
     assert (work / ".dataforge-recipe-state.json").exists()
-    assert f"left {path} in place: it is outside the recipe's workdir" in res.out
+    assert f"left {path} in place: it is not inside the recipe's workdir" in res.out
     assert temp_leftovers(tmp_path) == []
 
 
