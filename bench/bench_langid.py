@@ -10,7 +10,7 @@ the README there). Plain langdetect is run the way a user would (`detect_langs`,
 zh-cn/zh-tw read as zh). For each language: right, wrong and not decided ("unknown" or
 "too short": the detector declined) -- a decline is counted as not right. A "script
 violation" is a language that cannot be written in the script carrying the text
-(Korean for a text of Han characters, Estonian for Georgian).
+(Korean for a text without Hangul, Japanese without kana, Estonian for Georgian).
 
 Speed of `format --lang auto` against `--lang en`: the alpaca_en and alpaca_zh excerpts
 repeated to N rows, formatted with the alpaca template, best of 3. The detector's
@@ -48,11 +48,17 @@ def _plain(text: str) -> str:
 
 
 def _writable(text: str, lang: str) -> bool:
+    """Can `lang` be written in the script carrying `text`? Korean needs Hangul, Japanese kana, Chinese Han."""
     from dataforge.langid import SCRIPTS, script_counts
-    from dataforge.langid.scripts import dominant
+    from dataforge.langid.scripts import CJK, dominant
 
-    key, _n = dominant(script_counts(text))
-    return not key or lang in SCRIPTS[key].langs
+    counts = script_counts(text)
+    key, _n = dominant(counts)
+    if not key:
+        return True
+    if key in CJK:
+        return {"zh": counts["H"], "ja": counts["J"], "ko": counts["G"]}.get(lang, 0) > 0
+    return lang in SCRIPTS[key].langs
 
 
 def accuracy() -> dict:

@@ -16,8 +16,8 @@
    Arabic script is only ever ar/fa/ur). Such a text needs `MIN_LETTERS`
    letters, and an answer less sure than `CONFIDENT` is "unknown", not a guess.
 3. An answer is `sure` when the script decided it, or langdetect gave it at
-   least `SURE` and the text's function words do not speak against it
-   (`words.disagrees`). Only sure answers are acted on: a report's language
+   least `SURE` on `SURE_LETTERS` letters or more and the text's function
+   words do not speak against it (`words.disagrees`). Only sure answers are acted on: a report's language
    mismatch, a row's own wrapper language in `format --lang auto`, a rejected
    translation.
 
@@ -45,6 +45,7 @@ MIN_SCRIPT_CHARS = 2  # a script that decides the language alone: characters of 
 MIN_LETTERS = 12  # Latin, Cyrillic, Arabic, Devanagari: letters langdetect needs to say anything
 CONFIDENT = 0.5  # langdetect probability (the share of its random walks that agree) needed for an answer
 SURE = 0.9  # ... and with the function words not against it, sure enough to act on
+SURE_LETTERS = 20  # ... on at least this many letters ("IronyQueen_Sarah" is no evidence of Indonesian)
 N_TRIAL = 7  # langdetect's random walks averaged (its default)
 NOT_LANGS = ("empty", "too short", "unknown")
 
@@ -109,7 +110,7 @@ def _identify(head: str) -> Guess:
     lang, prob = ranked[0]
     if prob < CONFIDENT:
         return Guess("", prob, script.code, "unknown", "langdetect", ranked)
-    sure = prob >= SURE and not disagrees(head, lang)
+    sure = prob >= SURE and n >= SURE_LETTERS and not disagrees(head, lang)
     return Guess(lang, prob, script.code, "ok", "langdetect", ranked, sure)
 
 
