@@ -17,9 +17,9 @@
    letters, and an answer less sure than `CONFIDENT` is "unknown", not a guess.
 3. An answer is `sure` when the script decided it, or langdetect gave it at
    least `SURE` on `SURE_LETTERS` letters or more and the text's function
-   words do not speak against it (`words.disagrees`). Only sure answers are acted on: a report's language
-   mismatch, a row's own wrapper language in `format --lang auto`, a rejected
-   translation.
+   words do not speak against it (`words.disagrees`). Only sure answers are
+   acted on: a report's language mismatch, a row's own wrapper language in
+   `format --lang auto`, a rejected translation.
 
 Only the first `PREFIX` characters are read (after code blocks, inline code,
 URLs and e-mail addresses are removed: code reads as English). Punctuation
