@@ -122,8 +122,10 @@ def options_model(stage: str, func: Callable, out_param: str) -> type[BaseModel]
         required = param.default is inspect.Parameter.empty and field_name != "output"
         tp, words = value_type("str" if field_name == "output" and param.annotation is inspect.Parameter.empty
                                else _annotation(name, param))
-        fields[field_name] = (tp, ... if required else param.default
-                              if param.default is not inspect.Parameter.empty else None)
+        default = param.default if param.default is not inspect.Parameter.empty else None
+        if isinstance(default, tuple):
+            default = list(default)  # YAML has lists, not tuples: the typed field is a list
+        fields[field_name] = (tp, ... if required else default)
         if words:
             expected[field_name] = words
     model = create_model(f"{stage.title()}Stage", __config__=ConfigDict(extra=extra, strict=True), **fields)
