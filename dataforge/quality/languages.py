@@ -1,7 +1,8 @@
-"""Languages per field with langdetect: on every row, or on a seeded random sample with intervals.
+"""Languages per field with the shared detector (dataforge.langid): on every row, or on a seeded random sample.
 
-langdetect is far slower than everything else in the report (a few hundred
-texts per CPU-second), so the report decides up front and says what it did:
+Detection (langdetect, for Latin, Cyrillic, Arabic and Devanagari text) is
+far slower than everything else in the report (several hundred texts per
+CPU-second), so the report decides up front and says what it did:
 
 - at most `sample` rows are checked (default 2,000). A dataset that size or
   smaller is checked whole and its shares are exact; a larger one is checked

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from dataforge.formatting.core import Formatter
 from dataforge.langid import identify
 from dataforge.records import InstructionRecord
