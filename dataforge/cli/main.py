@@ -94,10 +94,22 @@ def cli(ctx, debug: bool, quiet: bool):
     from dataforge.progress import set_quiet
 
     set_command(ctx.invoked_subcommand or "dataforge")
+    _safe_streams()
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.obj["quiet"] = quiet
     set_quiet(quiet)
+
+
+def _safe_streams() -> None:
+    """A terminal that cannot show some characters (PYTHONIOENCODING=ascii) gets \\uXXXX escapes, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
 
 
 def main() -> None:  # console script entry point
