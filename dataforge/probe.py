@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataforge.errors import ConfigError, InputError
+from dataforge.io.safety import check_outputs
 
 # metric name -> (score key, label, higher is better, a gain per doubling worth collecting data for)
 TARGETS = {
@@ -148,6 +149,7 @@ def probe(model, data, eval_data, output, *, backend: str = "lora", fractions=(0
     if metric not in wanted:
         wanted.insert(0, metric)
     out = Path(output)
+    check_outputs([out], [model, data, eval_data], kind="dir", labels=["-o"])  # io/safety.py: never destroy
     if not Path(eval_data).exists():
         raise InputError(f"--eval {eval_data}: no such file or folder", "pass a held-out eval set")
     res = resolve(backend, model, data, out / "runs" / "check", config=config, sets=sets)  # fast checks, no torch

@@ -31,6 +31,7 @@ from dataforge.dedup.prepare import Prepared, prepare
 from dataforge.dedup.workdir import explains_failures, work_path
 from dataforge.errors import ConfigError, DataforgeError, InputError
 from dataforge.io import parse_mapping, resolve
+from dataforge.io.safety import check_outputs
 
 FORMAT_VERSION = 2  # 2: whole-example keys with answer marks, prompt groups
 
@@ -130,10 +131,8 @@ def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, thr
         opts.workers = workers
     opts.check()
     bands = bands_for(threshold, buckets, hashes_per_bucket, max_hashes) if near else None
-    inputs = resolve(data)
-    for path in [out] + ([clusters] if clusters else []):
-        if any(os.path.abspath(df.path) == os.path.abspath(path) for df in inputs):
-            raise InputError(f"{path}: the output would overwrite an input", "write to another path")
+    resolve(data)  # a missing input fails here, before any work
+    check_outputs([out, clusters], [data, against], labels=["-o", "--clusters"])  # io/safety.py: never destroy
 
     work = work_path(out, work_dir)
     shards = opts.shard_files()

@@ -35,6 +35,7 @@ from dataforge.eval.models import (
     train_record,
     unique_names,
 )
+from dataforge.io.safety import check_outputs
 
 SCHEMA = 1
 METRICS = ("loss", "rouge", "exact", "chrf", "lang", "judge")
@@ -142,6 +143,7 @@ def evaluate(model, data, *, adapters=(), metrics=None, baseline: bool = False, 
     adapters = list(adapters or ())
     variants, notes = _variants(model_dir, adapters, base, baseline or "judge" in which)
     out = Path(output) if output else None
+    check_outputs([out], [str(model), adapters, data, base], kind="dir", labels=["-o"])  # io/safety.py
     sink = RejectSink(rejects_path_for(out / "eval") if out else None, strict=strict)
     with sink:
         items, counts = load_eval_set(data, mapping=mapping, fmt=fmt, rejects=sink, limit=limit)

@@ -23,6 +23,7 @@ from dataforge.formatting.styles import TRUNCATABLE, apply_truncation, build_row
 from dataforge.formatting.tokens import Tokenized, tokenize_batch, tokenizer_facts
 from dataforge.io import RejectSink, open_writer, read_dataset, rejects_path_for
 from dataforge.io.rejects import Reject
+from dataforge.io.safety import check_outputs
 from dataforge.io.shapes import RowError
 from dataforge.progress import progress_bar
 
@@ -99,9 +100,8 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
     _check_options(out, has_tokenizer, max_length, truncate, token_ids, preview, preview_html, to, epochs,
                    price_per_1m_tokens)
     tokenizer = load_tokenizer(tokenizer)
-    if out is not None and any(os.path.abspath(str(p)) == os.path.abspath(str(out))
-                               for p in (data if isinstance(data, (list, tuple)) else [data])):
-        raise InputError(f"{out}: the output would overwrite the input", "write to another path")
+    check_outputs([out, preview_html], [data, template_dir], labels=["-o", "--preview-html"],
+                  with_rejects=out is not None)  # io/safety.py: never destroy
     summary = FormatSummary(output=str(out) if out is not None else None)
     rejects = RejectSink(rejects_path_for(out) if out is not None else None, strict=strict)
     with rejects, progress_bar("format") as bar:

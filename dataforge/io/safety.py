@@ -218,13 +218,12 @@ def _identity(path: str):
 
 
 def _flatten(items) -> Iterator[str]:
-    if items is None:
-        return
+    """Paths out of paths and (nested) lists of paths; anything else (None, a loaded object) is skipped."""
     if isinstance(items, (str, os.PathLike)):
         yield os.fspath(items)
-        return
-    for item in items:
-        yield from _flatten(item)
+    elif isinstance(items, (list, tuple, set, frozenset)):
+        for item in items:
+            yield from _flatten(item)
 
 
 class _Inputs:

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 
 from dataforge.io import atomic_write_text, rejects_path_for
+from dataforge.io.safety import check_outputs
 
 
 def make_report(data, out: str | os.PathLike = "report.html", *, json_out: str | os.PathLike | None = None,
@@ -21,6 +22,7 @@ def make_report(data, out: str | os.PathLike = "report.html", *, json_out: str |
     options = dict(tokenizer=tokenizer, sample=sample, max_length=max_length, mapping=mapping, fmt=fmt,
                    strict=strict)
     data = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    check_outputs([out, json_out], [data, compare, tokenizer], kind="file", labels=["-o", "--json"])  # io/safety.py
     report = build_report(data, rejects_path=rejects_path_for(out), **options)
     if compare:
         other = build_report(compare, rejects_path=rejects_path_for(f"{out}.compare"), **options)

@@ -15,9 +15,9 @@ import math
 import os
 from dataclasses import dataclass, field
 
-from dataforge.errors import InputError
 from dataforge.io import RejectSink, rejects_path_for, write_records
 from dataforge.io.rejects import Reject
+from dataforge.io.safety import check_outputs
 from dataforge.llm import ChatRequest, LLMSession, Result, RunPolicy, journal_path_for, open_backend
 from dataforge.synth.templates import Templates
 
@@ -82,9 +82,7 @@ class Job:
     def __init__(self, method: str, out: str | os.PathLike, options: SynthOptions, *, inputs=(),
                  llm: bool = True):
         self.method, self.out, self.options = method, str(out), options
-        for path in inputs if isinstance(inputs, (list, tuple)) else [inputs]:
-            if os.path.abspath(str(path)) == os.path.abspath(self.out):
-                raise InputError(f"{out}: the output would overwrite the input", "write to another path")
+        check_outputs([self.out], [inputs, options.prompts_dir], labels=["-o"])  # io/safety.py: never destroy
         self.templates = Templates(options.prompts_dir)
         self.rejects = RejectSink(rejects_path_for(out))
         self.records: list = []

@@ -16,14 +16,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata as md
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataforge.errors import ConfigError, InputError
 from dataforge.io.atomic import atomic_write_text
-from dataforge.io.safety import MARKER, is_dataforge_folder, write_marker
+from dataforge.io.safety import MARKER, check_outputs, is_dataforge_folder, write_marker
 from dataforge.train import checkpoints
 from dataforge.train.options import JOB_KEYS, TrainOptions, load_options, read_config_file
 from dataforge.train.registry import get_backend
@@ -86,9 +85,7 @@ def resolve(backend: str | None, model, data, output, *, config=None, sets=(), o
         raise ConfigError(f"backend '{backend}' with this model: {problems[0]}", "change the option named above")
     data_list = [str(d) for d in (data if isinstance(data, (list, tuple)) else [data])]
     out = Path(output)
-    for d in data_list:
-        if os.path.abspath(d) == os.path.abspath(out):
-            raise ConfigError(f"{out}: the output folder would overwrite the data", "choose another -o")
+    check_outputs([out], [data_list, str(model)], kind="dir", labels=["-o"])  # io/safety.py: never destroy
     return Resolved(str(backend), obj, opts, model_dir, data_list, out, model_config)
 
 

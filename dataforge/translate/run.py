@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from dataforge.errors import ConfigError, InputError
 from dataforge.io import Reject, RejectSink, open_writer, read_dataset, rejects_path_for
+from dataforge.io.safety import check_outputs
 from dataforge.llm import LLMSession, RunPolicy, journal_path_for
 from dataforge.progress import progress_bar
 from dataforge.translate import langs
@@ -88,9 +89,7 @@ class TranslateSummary:
 
 
 def _check_out(data, out: str) -> None:
-    paths = data if isinstance(data, (list, tuple)) else [data]
-    if any(os.path.abspath(str(p)) == os.path.abspath(out) for p in paths):
-        raise InputError(f"{out}: the output would overwrite the input", "write to another path")
+    check_outputs([out], data, labels=["-o"])  # io/safety.py: links, rejects file, folders, devices
 
 
 def _open_backend(backend: str, model: str | None, *, base_url, api_key_env, timeout, concurrency, batch_size,

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from safety_helpers import ROOT, run_cli, snapshot, temp_leftovers
 
 ROWS = [{"instruction": f"Name planet number {i}.", "context": "", "response": f"Planet {i}", "category": "qa"}
@@ -125,7 +124,7 @@ def test_inspect_rejects_naming_the_input_is_refused(home, target):
 
 
 def test_a_stale_rejects_file_is_removed_only_if_it_is_one(home):
-    from dataforge.io import RejectSink, Reject
+    from dataforge.io import Reject, RejectSink
 
     with RejectSink(home / "notes.txt"):  # no rejects this time: "remove the stale file" must not hit notes
         pass
