@@ -174,6 +174,16 @@ def test_an_output_folder_holding_the_input_is_refused(home):
     assert_refused(res, home, before, "holds the input")
 
 
+@pytest.mark.parametrize("given", ["shards", "shards/*.jsonl"])
+def test_an_input_found_through_a_folder_or_glob_is_an_input_too(home, given):
+    (home / "shards").mkdir()
+    write_jsonl(home / "shards" / "a.jsonl", ROWS[:2])
+    write_jsonl(home / "shards" / "b.jsonl", ROWS[2:])
+    before = snapshot(home)
+    res = run_cli("convert", given, "-o", "shards/b.jsonl", cwd=home)
+    assert_refused(res, home, before, "shards/b.jsonl", "would overwrite the input")
+
+
 # --- 6. exit codes: rows read, none written ---------------------------------------------------------
 
 BAD = '{"instruction": "", "output": "x"}\n{"instruction": "a", "output": "  "}\nnot json at all\n'
