@@ -192,8 +192,7 @@ def _check_one(path: str, label: str, how: str, ins: "_Inputs", cwd: str, overwr
                                "give the output a file suffix (.jsonl, .parquet, ...), another name, or pass"
                                " --overwrite to replace the file with a folder")
     elif is_dir and how == "file":  # a "dir" output (train) decides itself about an existing folder
-        raise UnsafeOutput(f"{path}: is a folder, and this output is a file" if how == "file"
-                           else f"{path}: is a folder", "give a file path, e.g. -o out/data.jsonl")
+        raise UnsafeOutput(f"{path}: is a folder, and this output is a file", "give a file path, e.g. -o out/data.jsonl")
     elif how == "dir" and not is_dir:
         raise UnsafeOutput(f"{path}: a file of that name exists; this output is a folder",
                            "give a folder path that does not exist yet")

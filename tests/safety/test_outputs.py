@@ -113,6 +113,18 @@ def test_atomic_folder_replace_refuses_a_folder_it_did_not_write(home):
     assert snapshot(home) == before and temp_leftovers(home) == []
 
 
+def test_a_folder_written_into_may_exist_but_not_be_an_input_or_a_file(home):
+    from dataforge.io.safety import UnsafeOutput, check_outputs
+
+    (home / "run").mkdir()
+    (home / "run" / "checkpoints").mkdir()
+    check_outputs([home / "run"], [home / "in.jsonl"], kind="dir")  # train --resume, probe: the command decides
+    with pytest.raises(UnsafeOutput, match="would overwrite the input"):
+        check_outputs([home / "src"], [home / "src"], kind="dir")
+    with pytest.raises(UnsafeOutput, match="a file of that name exists"):
+        check_outputs([home / "notes.txt"], [home / "in.jsonl"], kind="dir")
+
+
 # --- 2-5. outputs that are inputs: same name, link, rejects file, report --------------------------
 
 @pytest.mark.parametrize("target", ["in.jsonl", "link.jsonl"])
