@@ -72,10 +72,17 @@ def test_output_naming_a_folder_of_user_files_is_refused_even_with_overwrite(hom
 
 
 def test_output_naming_a_device_or_pipe_is_refused(home):
+    # A private copy of /dev/null's device node: a regression must never be able to replace the
+    # machine's real /dev/null (it did once, and every later test that wrote there hung).
+    dev = home.parent / "null-device"
+    try:
+        os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot make a device node here: {exc}")
     before = snapshot(home)
-    res = run_cli("convert", "in.jsonl", "-o", "/dev/null", cwd=home)
-    assert_refused(res, home, before, "/dev/null", "device")
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device, not a folder
+    res = run_cli("convert", "in.jsonl", "-o", str(dev), cwd=home)
+    assert_refused(res, home, before, "null-device", "device")
+    assert stat.S_ISCHR(os.stat(dev).st_mode)  # still the device, not a folder
     os.mkfifo(home / "pipe")
     before = snapshot(home)
     res = run_cli("convert", "in.jsonl", "-o", "pipe", cwd=home)
