@@ -45,7 +45,17 @@ def overwrite_option(func):
 
 
 def allow_empty_option(func):
-    """--allow-empty: exit 0 when rows were read but none written (default: exit 1 with the reasons)."""
+    """--allow-empty: exit 0 when rows were read but none written (default: exit 1 with the reasons,
+    and an earlier output at the same path is kept rather than replaced by an empty one)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from dataforge.io.safety import keeping_earlier_outputs
+
+        with keeping_earlier_outputs(not kwargs.get("allow_empty", False)):
+            return func(*args, **kwargs)
+
     return click.option("--allow-empty", is_flag=True,
                         help="Succeed (exit 0) even when no row was written; by default a run that reads rows"
-                             " but writes none fails with the most common reasons.")(func)
+                             " but writes none fails with the most common reasons.")(wrapper)

@@ -22,6 +22,7 @@ from dataforge.dedup.prepare import Prepared
 from dataforge.dedup.resolve import CONTAMINATED, EXACT, NEAR, clusters_rows, load_shingles, resolve, same_prompt
 from dataforge.io import RejectSink, atomic_path, open_writer, output_type, rejects_path_for
 from dataforge.io.rejects import Reject
+from dataforge.io.safety import keeps_earlier_outputs
 from dataforge.progress import progress_bar
 
 
@@ -52,13 +53,27 @@ def reason(dec, prep: Prepared, row: int) -> str:
     return f"near duplicate of '{other}' (estimated similarity {dec.similarity[row]:.2f})"
 
 
+class _KeepEarlier(Exception):
+    """Raised inside the atomic write to discard an empty result (see io.safety.keeping_earlier_outputs)."""
+
+
 @contextlib.contextmanager
 def _output(out: str):
     """A function taking one rows.jsonl line; plain JSONL output gets the bytes as they are."""
     if output_type(out) == "jsonl" and out.lower().endswith((".jsonl", ".ndjson")):
         # rows.jsonl lines are already what the JSONL writer would write: copy, don't re-encode
-        with atomic_path(out) as tmp, open(tmp, "wb", buffering=1 << 20) as fh:
-            yield fh.write
+        written = [0]
+        try:
+            with atomic_path(out) as tmp, open(tmp, "wb", buffering=1 << 20) as fh:
+                def write(line: bytes) -> None:
+                    written[0] += 1
+                    fh.write(line)
+
+                yield write
+                if not written[0] and keeps_earlier_outputs() and os.path.lexists(out):
+                    raise _KeepEarlier  # the run will fail: leave the earlier output as it was
+        except _KeepEarlier:
+            pass
         return
     with open_writer(out) as writer:
         yield lambda line: writer.write(orjson.loads(line))

@@ -42,6 +42,7 @@ MARKER = ".dataforge-output"
 KINDS = (None, "file", "folder", "dir")
 
 _overwrite: contextvars.ContextVar[bool] = contextvars.ContextVar("dataforge_overwrite", default=False)
+_KEEP_ENV = "DATAFORGE_KEEP_EARLIER_OUTPUTS"
 _command = "library"
 
 
@@ -63,6 +64,27 @@ def overwriting(flag: bool = True) -> Iterator[None]:
         yield
     finally:
         _overwrite.reset(token)
+
+
+@contextlib.contextmanager
+def keeping_earlier_outputs(flag: bool = True) -> Iterator[None]:
+    """Inside, a writer that got no rows leaves an existing output as it was instead of replacing
+    it with an empty one: the run is about to fail (exit 1), and a failure must not cost the user
+    the previous good output. The CLI turns it on unless --allow-empty. An environment variable
+    rather than a context variable, so the worker processes that write dedup's output see it too."""
+    old = os.environ.get(_KEEP_ENV)
+    os.environ[_KEEP_ENV] = "1" if flag else "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(_KEEP_ENV, None)
+        else:
+            os.environ[_KEEP_ENV] = old
+
+
+def keeps_earlier_outputs() -> bool:
+    return os.environ.get(_KEEP_ENV) == "1"
 
 
 def is_dataforge_folder(path: str | os.PathLike) -> bool:

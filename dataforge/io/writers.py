@@ -60,6 +60,11 @@ class RowWriter:
             self.write(row)
 
     def close(self) -> None:
+        from dataforge.io.safety import keeps_earlier_outputs
+
+        if self.count == 0 and keeps_earlier_outputs() and os.path.lexists(self.path):
+            self.abort()  # an empty result must not replace an earlier output (the run will fail)
+            return
         if self._buffer:
             self._flush()
             self._buffer = []

@@ -237,11 +237,15 @@ def test_a_run_that_writes_some_rows_succeeds_and_prints_the_counts(home):
 def test_every_writing_command_fails_when_it_writes_no_rows(home, args):
     (home / "bad.jsonl").write_text(BAD)
     (home / "short.txt").write_text("Too short.\n")
+    (home / "out.jsonl").write_text('{"an earlier": "good output"}\n')
     res = run_cli(*args, cwd=home)
     assert res.code == 1, (res.out, res.err)
     assert "wrote no" in res.error_line or "but wrote none" in res.error_line, res.err
     assert temp_leftovers(home) == []
+    # the failed run did not replace the earlier output with an empty file
+    assert (home / "out.jsonl").read_text() == '{"an earlier": "good output"}\n'
     assert run_cli(*args, "--allow-empty", cwd=home).code == 0
+    assert (home / "out.jsonl").read_text() == ""  # asked for: an empty result replaces it
 
 
 # --- 7. tracebacks that must be error lines ---------------------------------------------------------
