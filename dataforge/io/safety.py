@@ -90,8 +90,8 @@ def keeps_earlier_outputs() -> bool:
 def is_dataforge_folder(path: str | os.PathLike) -> bool:
     """A real folder (not a link) holding the marker of an earlier dataforge write.
 
-    The same rule as dataforge.io.paths (used by train and merge): the marker is JSON with
-    "written_by": "dataforge".
+    The one rule for every folder output (data writers, train, merge): the marker is JSON
+    with "written_by": "dataforge".
     """
     try:
         if os.path.islink(path) or not os.path.isdir(path):
