@@ -15,7 +15,7 @@ from dataforge.cli.options import input_options
               help="Also write every number of the report as JSON to this file.")
 @click.option("--tokenizer", metavar="DIR|FILE.model",
               help="Count tokens exactly with this tokenizer: a Hugging Face tokenizer folder, a tokenizer.json,"
-                   " or a SentencePiece .model (default: estimate from UTF-8 bytes / 4).")
+                   " or a SentencePiece .model (default: estimate from per-script rates of OpenAI's o200k_base).")
 @click.option("--compare", "compare", metavar="OTHER",
               help="A second dataset to show side by side (e.g. before/after dedup or translation).")
 @click.option("--sample", default=2000, show_default=True, type=click.IntRange(min=1),

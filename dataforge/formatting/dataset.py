@@ -142,18 +142,22 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
                     formatter.languages.prime(record for record, _where in batch)
                 rows = _format_batch(batch, ds, formatter, facts, style_used, to, conversational, max_length,
                                      truncate, token_ids, rejects, summary, preview)
+                valid = []
                 for row in rows:
                     if openai is not None:
                         errs = example_errors(row)
                         if errs:
-                            rejects.add(Reject("; ".join(errs), field="messages", row=row))
+                            rejects.add(Reject("; ".join(errs), field="input" if "input" in row else "messages",
+                                               row=row))
                             openai.invalid += 1
                             continue
-                        openai.examples += 1
-                        openai.tokens.append(counter.example(row["messages"]))
+                        openai.add(row)
+                        valid.append(row)
                     if writer is not None:
                         writer.write(row)
                     summary.written += 1
+                if openai is not None:
+                    openai.tokens += counter.rows(valid)  # one estimate call per batch, not per message
                 if writer is None and len(summary.previews) >= preview:
                     summary.preview_only = True  # nothing to write: stop once the preview is full
                     break

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +11,7 @@ from dataforge.cli.main import cli
 from dataforge.errors import InputError
 from dataforge.formatting import format_dataset, validate_openai
 from dataforge.formatting.openai_check import GUIDANCE, default_epochs, example_errors
+from dataforge.tokencount import estimate_one
 
 
 def dolly_rows(n):
@@ -35,8 +35,8 @@ def test_export_passes_validation_and_reports_tokens_and_cost(tmp_path):
                                    {"role": "assistant", "content": "Answer 0."}]
     report = s.openai
     assert report.ok and report.examples == 12 and report.guidance == [GUIDANCE]
-    # OpenAI's recipe: 3 tokens per message + its text, + 3 for the reply; here text = ceil(chars / 4)
-    expected = [3 + math.ceil(len(m[0]["content"]) / 4) + 3 + math.ceil(len(m[1]["content"]) / 4) + 3
+    # OpenAI's recipe: 3 tokens per message + its text, + 3 for the reply; the text estimated per script
+    expected = [3 + estimate_one(m[0]["content"]) + 3 + estimate_one(m[1]["content"]) + 3
                 for m in (r["messages"] for r in rows)]
     assert report.tokens == expected and report.total_tokens == sum(expected)
     assert report.billed_tokens == 2 * sum(expected)

@@ -119,8 +119,7 @@ def test_multi_turn_chats_count_every_turn(report_of):
     out = report["lengths"]["fields"]["output"]["chars"]
     assert out["max"] == len("Red is one of them.\n\nAs an AI language model, I cannot see colours.")
     assert report["signals"]["signals"]["refusal"]["rows"] == 1  # found in the second assistant turn
-    def est(text):  # the estimate without a tokenizer: ceil(UTF-8 bytes / 4)
-        return -(-len(text.encode()) // 4)
+    from dataforge.tokencount import estimate_one as est  # the estimate without a tokenizer
 
     m = chat["messages"]
     expected = (est(m[1]["content"] + "\n\n" + m[3]["content"]) + est(m[2]["content"] + "\n\n" + m[4]["content"])
