@@ -32,7 +32,14 @@ The API other features build on (names are stable; see docs/synth.md):
   of collecting them (flat memory for millions of requests).
 - Ctrl-C inside a run raises `Interrupted` (a KeyboardInterrupt) after in-flight
   requests had `policy.grace` seconds; its `.message` says how to resume. A
-  fatal server answer (401/403/404) raises ConfigError at once.
+  fatal server answer (401/403/404) raises ConfigError at once; a server that
+  is down or refuses every request raises `ServerUnusable` (the circuit breaker,
+  `dataforge.llm.breaker`) within about 10 s. Both keep the journal.
+- One run per journal: a second process opening it gets `JournalBusy` naming the
+  first one's pid. The journal commits each answer within ~10 ms (a writer thread).
+- API keys are read with `dataforge.llm.secrets.read_api_key` (surrounding
+  whitespace stripped, control characters inside refused) and scrubbed from every
+  message in all their spellings (`Redactor`).
 - `dataforge.llm.loopback.LoopbackServer`: a scriptable chat-completions server
   on 127.0.0.1 for tests and benchmarks (faults, latency, request log).
   `tests/llm/conftest.py` has the `loopback` fixture.
@@ -43,8 +50,10 @@ Nothing here imports torch or transformers at import time.
 from __future__ import annotations
 
 from dataforge.errors import ConfigError
+from dataforge.llm.breaker import ServerUnusable
 from dataforge.llm.journal import Journal, journal_path_for
 from dataforge.llm.limits import Prices, RunStats
+from dataforge.llm.runlock import JournalBusy
 from dataforge.llm.runner import Interrupted, LLMSession, RunPolicy, run_requests
 from dataforge.llm.types import ChatRequest, Completion, LLMError, ParseError, Result, Usage, request_key
 
@@ -72,5 +81,5 @@ def open_backend(kind: str = "openai", *, model: str, base_url: str | None = Non
 __all__ = [
     "ChatRequest", "Completion", "Result", "Usage", "LLMError", "ParseError", "request_key",
     "Journal", "journal_path_for", "Prices", "RunStats", "RunPolicy", "LLMSession", "run_requests",
-    "Interrupted", "open_backend", "BACKENDS",
+    "Interrupted", "ServerUnusable", "JournalBusy", "open_backend", "BACKENDS",
 ]

@@ -4,22 +4,26 @@ Each request is a row keyed by `request_key` (model, messages, params) with
 its state: `sent` (went out, no answer recorded yet), `done` (a good
 completion, its text and usage) or `failed` (with the reason). A rerun of the
 same command looks every request up first: `done` ones are not sent again,
-`failed` and `sent` ones are. Writes are buffered and committed every
-`flush_every` seconds and at the end of a run, so a process killed at any
-moment leaves a consistent file that lost at most the last fraction of a
-second (whose requests are simply sent again). The journal never holds an
-API key: only the model name, the completion and the (redacted) reason.
+`failed` and `sent` ones are. Writes are handed to a writer thread that
+commits them within `flush_every` seconds (10 ms) whatever the caller's event
+loop is busy with, so a process killed at any moment leaves a consistent file
+that lost at most the answers of its last few milliseconds (whose requests are
+simply sent again). One run at a time: the journal is locked for the process
+that opened it (`dataforge.llm.runlock`). The journal never holds an API key:
+only the model name, the completion and the (redacted) reason.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from dataforge.errors import InputError
+from dataforge.llm.runlock import RunLock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -37,6 +41,7 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE TABLE IF NOT EXISTS info (name TEXT PRIMARY KEY, value TEXT);
 """
 VERSION = "1"
+BUSY_TIMEOUT_MS = 10_000  # how long to wait for another program holding the file (never a dataforge run)
 
 _UPSERT = """INSERT INTO requests (key, state, model, content, finish_reason, prompt_tokens,
 completion_tokens, attempts, reason, updated) VALUES (?,?,?,?,?,?,?,?,?,?)
@@ -71,26 +76,40 @@ def journal_path_for(out: str | os.PathLike) -> Path:
 class Journal:
     """Open (or create) a journal; `fresh=True` forgets every recorded request first."""
 
-    def __init__(self, path: str | os.PathLike, *, fresh: bool = False, flush_every: float = 0.05):
+    def __init__(self, path: str | os.PathLike, *, fresh: bool = False, flush_every: float = 0.01):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.flush_every = flush_every
+        self._lock = RunLock(self.path)  # before anything is read or written
+        self._db = self._wdb = None
         try:
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = self._connect()
             self._db.executescript(SCHEMA)
             self._db.execute("INSERT OR IGNORE INTO info VALUES ('version', ?)", (VERSION,))
             if fresh:
                 self._db.execute("DELETE FROM requests")
+            self._wdb = self._connect()  # the writer's own connection: reads never wait on a commit
         except sqlite3.DatabaseError as exc:
-            raise InputError(f"{self.path}: cannot use the request journal ({exc})",
-                             "delete the file or pass --fresh to start a new one") from exc
+            self._close_connections()
+            self._lock.release()
+            raise _open_error(self.path, exc) from exc
+        self._buf = threading.Lock()      # guards the buffers below
+        self._committing = threading.Lock()
         self._sent: list[tuple] = []
-        self._rows: list[tuple] = []
+        self._rows: list[tuple[Entry, float]] = []
         self._pending: dict[str, Entry] = {}
-        self._last_flush = time.monotonic()
+        self._wake = threading.Event()
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._writer = threading.Thread(target=self._write_loop, name="dataforge-journal", daemon=True)
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
+        return db
 
     def get(self, key: str) -> Entry | None:
         entry = self._pending.get(key)
@@ -102,38 +121,78 @@ class Journal:
         return Entry(*row) if row else None
 
     def mark_sent(self, key: str, model: str) -> None:
-        self._sent.append((key, model, time.time()))
+        with self._buf:
+            self._sent.append((key, model, time.time()))
+        self._wake.set()
 
     def record(self, key: str, *, state: str, model: str, content: str | None, finish_reason: str | None,
                prompt_tokens: int, completion_tokens: int, attempts: int, reason: str | None) -> None:
+        self._raise_failure()
         entry = Entry(key, state, model, content, finish_reason, prompt_tokens, completion_tokens, attempts,
                       reason)
-        self._pending[key] = entry
-        self._rows.append((key, state, model, content, finish_reason, prompt_tokens, completion_tokens,
-                           attempts, reason, time.time()))
+        with self._buf:
+            self._pending[key] = entry
+            self._rows.append((entry, time.time()))
+        self._wake.set()
 
     def maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush >= self.flush_every:
-            self.flush()
+        """Kept for callers of the old API: the writer thread commits on its own."""
+        self._raise_failure()
 
     def flush(self) -> None:
-        """Commit buffered writes in one transaction."""
-        self._last_flush = time.monotonic()
-        if not self._sent and not self._rows:
-            return
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if self._sent:
-                db.executemany(_SENT, self._sent)
-            if self._rows:
-                db.executemany(_UPSERT, self._rows)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        self._sent, self._rows = [], []
-        self._pending.clear()
+        """Commit everything recorded so far, now."""
+        self._raise_failure()
+        self._commit()
+
+    # -- the writer ------------------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._closing:
+                return
+            time.sleep(self.flush_every)  # answers arriving meanwhile go into the same transaction
+            self._wake.clear()
+            try:
+                self._commit()
+            except BaseException as exc:  # e.g. disk full: the next record()/flush() raises it
+                self._failure = exc
+                return
+            if self._closing:  # close() set it (and the event, which we may just have cleared)
+                return
+
+    def _commit(self) -> None:
+        with self._committing:
+            with self._buf:
+                sent, rows, self._sent, self._rows = self._sent, self._rows, [], []
+            if not sent and not rows:
+                return
+            db = self._wdb
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    if sent:
+                        db.executemany(_SENT, sent)
+                    if rows:
+                        db.executemany(_UPSERT, [(*_fields(e), when) for e, when in rows])
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            except BaseException:
+                with self._buf:  # keep them for the next try
+                    self._sent, self._rows = sent + self._sent, rows + self._rows
+                raise
+            with self._buf:
+                for entry, _ in rows:
+                    if self._pending.get(entry.key) is entry:  # not recorded again meanwhile
+                        del self._pending[entry.key]
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            exc = self._failure
+            raise InputError(f"{self.path}: cannot write the request journal ({exc})",
+                             "check the free space and permissions of its folder; finished requests up to"
+                             " now are kept") from exc
 
     def counts(self) -> dict[str, int]:
         self.flush()
@@ -142,16 +201,43 @@ class Journal:
     def close(self) -> None:
         if self._db is None:
             return
-        self.flush()
+        self._closing = True
+        self._wake.set()
+        self._writer.join()
         try:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.OperationalError:
-            pass  # another process holds it; the WAL is still consistent
-        self._db.close()
-        self._db = None
+            self._commit()
+            try:
+                self._wdb.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass  # a reader holds it; the WAL is still consistent
+        finally:
+            self._close_connections()
+            self._lock.release()
+
+    def _close_connections(self) -> None:
+        for db in (self._db, self._wdb):
+            if db is not None:
+                db.close()
+        self._db = self._wdb = None
 
     def __enter__(self) -> "Journal":
         return self
 
     def __exit__(self, *_):
         self.close()
+
+
+def _fields(entry: Entry) -> tuple:
+    return (entry.key, entry.state, entry.model, entry.content, entry.finish_reason, entry.prompt_tokens,
+            entry.completion_tokens, entry.attempts, entry.reason)
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> InputError:
+    if "locked" in str(exc) or "busy" in str(exc):
+        # Another program (not a dataforge run: those hold the run lock) has the file open for writing.
+        return InputError(f"{path}: the request journal is locked by another program ({exc})",
+                          "close the program that has it open (e.g. an sqlite3 shell), then run the same command"
+                          " again; the journal holds finished requests, keep it")
+    return InputError(f"{path}: cannot use the request journal ({exc})",
+                      "it is not a journal dataforge can read (damaged, or another program's file): move it"
+                      " aside and run again to start a new one")

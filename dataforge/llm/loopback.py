@@ -57,6 +57,7 @@ class RequestLog:
         self.completed: collections.Counter[str] = collections.Counter()
         self.statuses: collections.Counter[str] = collections.Counter()
         self.auth: set[str] = set()
+        self.answered_at: dict[str, float] = {}  # key -> time.time() its first good answer was sent
         self.max_in_flight = 0
         self.in_flight = 0
         self.slept = 0.0  # total latency served (seconds), for Little's-law limits
@@ -74,7 +75,7 @@ class RequestLog:
     def to_dict(self) -> dict:
         return {"total": self.total, "received": dict(self.received), "completed": dict(self.completed),
                 "statuses": dict(self.statuses), "max_in_flight": self.max_in_flight, "span": self.span,
-                "slept": self.slept}
+                "slept": self.slept, "answered_at": self.answered_at}
 
 
 class LoopbackServer:
@@ -254,6 +255,7 @@ class LoopbackServer:
         keep = _send(writer, 200, self._completion(body, reply))
         if reply.finish_reason == "stop" and reply.content:
             log.completed[key] += 1
+            log.answered_at.setdefault(key, time.time())
         return keep
 
     def _completion(self, body: dict, reply: Reply) -> dict:

@@ -19,6 +19,7 @@ import orjson
 
 from dataforge.errors import ConfigError, require
 from dataforge.llm.limits import parse_retry_after
+from dataforge.llm.secrets import Redactor, read_api_key
 from dataforge.llm.types import ChatRequest, Completion, LLMError, Usage
 
 RETRY_STATUS = {408, 409, 429}
@@ -27,30 +28,36 @@ FATAL_STATUS = {401: "check the key in the variable named by --api-key-env (defa
                 404: "check --model and --base-url (an OpenAI-compatible URL usually ends in /v1)"}
 
 
-class Redactor:
-    """Replaces secrets in any text with '***'."""
-
-    def __init__(self, secrets=()):
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
-
-    def __call__(self, text: str | None) -> str | None:
-        if not text or not self.secrets:
-            return text
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
-
-
 def safe_url(url: str | None) -> str:
     """A base URL without user:password@ or a query string (either could carry a key)."""
     if not url:
         return "https://api.openai.com/v1"
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # keeps a port as written, even one that is not valid
     return f"{parts.scheme}://{host}{parts.path}"
+
+
+def check_base_url(url: str | None) -> None:
+    """Raise ConfigError for a base URL the HTTP client could not use (bad scheme, host or port)."""
+    if not url:
+        return
+    hint = "e.g. --base-url http://localhost:8000/v1"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed [ of an IPv6 address
+        raise ConfigError(f"--base-url is not a URL ({exc})", hint) from None
+    shown = safe_url(url)
+    try:
+        port = parts.port  # ValueError for a port that is not a number or above 65535
+    except ValueError:
+        text = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise ConfigError(f"--base-url {shown}: the port '{text}' is not a number from 1 to 65535", hint) from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError("--base-url must start with http:// or https://", hint)
+    if not parts.hostname:
+        raise ConfigError(f"--base-url {shown}: no host name in the URL", hint)
+    if port == 0:
+        raise ConfigError(f"--base-url {shown}: the port '0' is not a number from 1 to 65535", hint)
 
 
 class OpenAIBackend:
@@ -64,14 +71,16 @@ class OpenAIBackend:
             raise ConfigError("no model given", "pass --model NAME (e.g. gpt-4o-mini, or the name your server serves)")
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        key = os.environ.get(api_key_env, "") if api_key_env else ""
+        check_base_url(self.base_url)
+        self.api_key_env = api_key_env
+        key, raw = read_api_key(api_key_env)
         if not key:
             if self.base_url is None:
                 raise ConfigError(f"no API key: the environment variable {api_key_env} is not set",
                                   f"export {api_key_env}=..., or use --api-key-env NAME, or --base-url for a "
                                   "local server that needs no key")
             key = "not-needed"  # local servers (vLLM, Ollama) accept any key; the client needs one
-        self.redact = Redactor([key])
+        self.redact = Redactor([key, raw or ""])
         self.timeout = timeout
         openai = require("openai", feature="LLM generation")
         http_client = None
@@ -82,10 +91,14 @@ class OpenAIBackend:
         self._httpx = _httpx()
         self._client = openai.AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=timeout, max_retries=0,
                                           default_headers=default_headers, http_client=http_client)
-        del key
+        del key, raw
+
+    @property
+    def where(self) -> str:
+        return safe_url(self.base_url)
 
     def describe(self) -> str:
-        return f"{self.model} at {safe_url(self.base_url)}"
+        return f"{self.model} at {self.where}"
 
     async def complete(self, request: ChatRequest) -> Completion:
         openai = self._openai
@@ -95,12 +108,15 @@ class OpenAIBackend:
         try:
             response = await self._client.post("/chat/completions", body=body, cast_to=self._httpx.Response)
             data = response.content
-        except openai.APITimeoutError:
-            raise LLMError(f"timeout: no answer within {self.timeout:g} s", retryable=True) from None
+        except openai.APITimeoutError as exc:
+            if type(exc.__cause__).__name__ == "ConnectTimeout":  # nothing reached the server
+                raise LLMError(f"connection error: could not connect within {self.timeout:g} s", retryable=True,
+                               kind="connection") from None
+            raise LLMError(f"timeout: no answer within {self.timeout:g} s", retryable=True, kind="timeout") from None
         except openai.APIConnectionError as exc:
             cause = exc.__cause__ or exc
             raise LLMError(f"connection error: {self.redact(str(cause))[:200] or type(cause).__name__}",
-                           retryable=True) from None
+                           retryable=True, kind="connection") from None
         except openai.APIStatusError as exc:
             raise self._status_error(exc) from None
         return self._parse(data)
@@ -126,7 +142,8 @@ class OpenAIBackend:
                 model=body.get("model") or "",
             )
         except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError, ValueError):
-            raise LLMError("malformed response: the body is not a chat completion", retryable=True) from None
+            raise LLMError("malformed response: the body is not a chat completion", retryable=True,
+                           kind="malformed") from None
 
     async def aclose(self) -> None:
         await self._client.close()

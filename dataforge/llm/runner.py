@@ -11,65 +11,36 @@ identical requests in flight at once share one send. A completion is good
 only if it finished (`finish_reason` stop), is not empty and passes
 `validate`; `length` is retried once with max_tokens doubled, an empty or
 unparseable answer once more as is, then the request fails with its reason.
+
+With `on_result`, the caller's code (its request iterator and the callback)
+runs in one helper thread, one call at a time, so however long it takes
+(parsing, language checks, writing rows) the event loop keeps reading
+answers and the journal records each within milliseconds of its arrival. A
+server that is down or refuses everything trips the circuit breaker
+(`dataforge.llm.breaker`): the run stops with one error, the journal kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from dataforge.errors import ConfigError, DataforgeError
+from dataforge.llm.breaker import Breaker
 from dataforge.llm.journal import Journal
-from dataforge.llm.limits import MAX_RETRY_WAIT, Bucket, Prices, RunStats, estimate_tokens, retry_delay
+from dataforge.llm.limits import Bucket, RunStats, estimate_tokens, retry_delay
+from dataforge.llm.pacing import Pacer
+from dataforge.llm.policy import Interrupted, RunPolicy
 from dataforge.llm.types import ChatRequest, Completion, LLMError, ParseError, Result, Usage
 
 Validator = Callable[[str, ChatRequest], Any]
-
-
-@dataclass
-class RunPolicy:
-    """How requests are sent. Every field has a CLI flag of the same name in `dataforge synth`."""
-
-    concurrency: int = 16
-    timeout: float = 120.0  # seconds per attempt (used by the backend)
-    max_retries: int = 6  # retries of connection errors, timeouts, 408/409/429/5xx
-    backoff: float = 1.0  # first backoff in seconds, doubled per retry, with jitter
-    backoff_cap: float = 60.0
-    max_retry_wait: float = MAX_RETRY_WAIT  # cap on a server's Retry-After
-    parse_retries: int = 1  # unparseable output is asked again this many times
-    length_retries: int = 1  # finish_reason=length: retried with max_tokens doubled
-    max_tokens_cap: int = 32768  # ...but never above this
-    empty_retries: int = 1
-    rpm: float | None = None
-    tpm: float | None = None
-    max_cost: float | None = None  # USD, needs prices
-    max_tokens: int | None = None  # tokens in + out over the session
-    prices: Prices | None = None
-    grace: float = 5.0  # seconds in-flight requests get after Ctrl-C
-    handle_sigint: bool = True
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.concurrency < 1:
-            raise ConfigError(f"--concurrency must be at least 1 (got {self.concurrency})")
-        if self.max_cost is not None and self.prices is None:
-            raise ConfigError("--max-cost needs prices to estimate cost",
-                              "add --price-in USD --price-out USD (per million tokens)")
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C: the journal is saved; `message` says how to resume. The CLI exits 130."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class _Abandon(Exception):
@@ -102,9 +73,12 @@ class LLMSession:
         self._inflight: dict[str, asyncio.Future] = {}
         self._interrupted = False
         self._fatal: LLMError | None = None
+        self._breaker = Breaker(self.policy.breaker_failures, self.policy.breaker_seconds,
+                                self.policy.breaker_seconds_after_success)
+        self._tripped: DataforgeError | None = None  # the breaker's error, raised when the run ends
         self._workers: list[asyncio.Task] = []
+        self._pacer = Pacer()
         self._grace_timer: asyncio.TimerHandle | None = None
-        self._flush_armed = False
 
     # -- public --------------------------------------------------------------
     def run(self, requests: Iterable[ChatRequest], validate: Validator | None = None, *,
@@ -130,7 +104,14 @@ class LLMSession:
                 bar.advance(1)
                 self._show(bar, description)
 
-            self._drive(self._window(indexed, validate, deliver))
+            if on_result is None:
+                self._drive(self._window(indexed, validate, deliver))
+            else:  # the caller's code runs in one helper thread, off the event loop
+                caller = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dataforge-caller")
+                try:
+                    self._drive(self._window(indexed, validate, deliver, caller))
+                finally:
+                    caller.shutdown(wait=True)
         finally:
             if bar_ctx:
                 self._show(bar, description, force=True)
@@ -168,6 +149,8 @@ class LLMSession:
                 self.journal.flush()
         if self._interrupted:
             raise Interrupted(self._resume_message())
+        if self._tripped is not None:
+            raise self._tripped
         if self._fatal is not None:
             from dataforge.llm.openai_backend import FATAL_STATUS
 
@@ -197,35 +180,32 @@ class LLMSession:
             saved = "no journal was kept, so a rerun starts over"
         return f"interrupted: {saved}; run the same command again to resume (--fresh starts over)"
 
-    def _arm_flush(self) -> None:
-        # Commit shortly after an answer even when no further answer comes (a stalled
-        # server, then SIGKILL): a finished request must never be paid for twice.
-        if self._flush_armed:
-            return
-        self._flush_armed = True
-        journal = self.journal
-
-        def flush():
-            self._flush_armed = False
-            journal.flush()
-
-        asyncio.get_running_loop().call_later(max(journal.flush_every, 0.05), flush)
-
     # -- the window --------------------------------------------------------------
-    async def _window(self, indexed, validate, deliver) -> None:
+    async def _window(self, indexed, validate, deliver, caller=None) -> None:
+        loop = self._loop
+
+        async def call(func, *args):
+            return func(*args) if caller is None else await loop.run_in_executor(caller, func, *args)
+
         async def worker():
-            for i, request in indexed:  # shared iterator: a free worker takes the next request
+            while True:
+                item = await call(next, indexed, None)  # shared iterator: a free worker takes the next request
+                if item is None:
+                    return
+                i, request = item
                 try:
                     result = await self._one(request, validate)
                 except _Abandon:
                     return
-                deliver(i, result)
-                if self.journal is not None:
-                    self.journal.maybe_flush()
-                    self._arm_flush()
+                await call(deliver, i, result)
 
         self._workers = [asyncio.ensure_future(worker()) for _ in range(self.policy.concurrency)]
-        outcomes = await asyncio.gather(*self._workers, return_exceptions=True)
+        watch = asyncio.ensure_future(self._pacer.watch())
+        try:
+            outcomes = await asyncio.gather(*self._workers, return_exceptions=True)
+        finally:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
         self._workers = []
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
@@ -294,8 +274,9 @@ class LLMSession:
         left = {"length": policy.length_retries, "empty": policy.empty_retries, "parse": policy.parse_retries}
         last_content = last_finish = None
 
-        def failed(reason: str) -> Result:
-            return Result(request, False, None, last_content, last_finish, reason, usage, attempts)
+        def failed(reason: str, transient: bool = False) -> Result:
+            return Result(request, False, None, last_content, last_finish, reason, usage, attempts,
+                          transient=transient)
 
         while True:
             estimate = await self._gate(current)
@@ -310,8 +291,13 @@ class LLMSession:
                     self._fatal = self._fatal or exc
                     self.stopped = self.stopped or exc.reason
                     return failed(exc.reason)
-                if not exc.retryable or retries >= policy.max_retries:
-                    return failed(exc.reason + (f" (after {attempts} attempts)" if exc.retryable else ""))
+                gave_up = not exc.retryable or retries >= policy.max_retries
+                why = self._breaker.failure(exc, gave_up=gave_up)
+                if why is not None:
+                    self._trip(self._breaker.error(why, exc, self.backend))
+                if gave_up:
+                    return failed(exc.reason + (f" (after {attempts} attempts)" if exc.retryable else ""),
+                                  transient=exc.retryable)
                 if self._interrupted:
                     raise _Abandon() from None
                 retries += 1
@@ -319,8 +305,12 @@ class LLMSession:
                 delay = retry_delay(retries, exc.retry_after, backoff=policy.backoff,
                                     backoff_cap=policy.backoff_cap, max_retry_wait=policy.max_retry_wait,
                                     rng=self._rng)
+                probe = self._breaker.probe_every() if exc.kind == "connection" else None
+                if probe is not None:  # a server never reached: find out soon whether it is down
+                    delay = min(delay, probe * self._rng.uniform(0.75, 1.0))
                 await asyncio.sleep(delay)
                 continue
+            self._breaker.success()
             self._account(completion.usage, estimate)
             usage.add(completion.usage)
             last_content, last_finish = completion.content, completion.finish_reason
@@ -352,8 +342,17 @@ class LLMSession:
             return Result(request, True, value, completion.content, completion.finish_reason, None, usage,
                           attempts)
 
+    def _trip(self, error: DataforgeError) -> None:
+        """Stop the run: every worker is cancelled (requests in flight stay 'sent' in the journal)."""
+        if self._tripped is None:
+            self._tripped = error
+            self.stopped = self.stopped or error.message
+            self._cancel_workers()
+        raise _Abandon()
+
     async def _gate(self, request: ChatRequest) -> int:
-        """Wait for the --rpm/--tpm buckets; returns the token estimate taken."""
+        """Wait for the pacer and the --rpm/--tpm buckets; returns the token estimate taken."""
+        await self._pacer.wait()
         if self._rpm is not None:
             await self._rpm.take(1)
         estimate = 0

@@ -103,6 +103,7 @@ class Result:
     attempts: int = 0
     cached: bool = False
     sent: bool = True
+    transient: bool = False  # failed in transport (connection, timeout, 429, 5xx): resend as is, do not split
 
     @property
     def key(self) -> str:
@@ -117,17 +118,20 @@ class LLMError(Exception):
     """One failed attempt. `retryable` errors are tried again after `retry_after` or a backoff.
 
     `fatal` means every request would fail the same way (bad key, unknown model):
-    the run stops instead of failing each row.
+    the run stops instead of failing each row. `kind` is "connection" (nothing
+    reached the server), "timeout" (no answer in time), "status" (an HTTP error,
+    see `status`) or "malformed" (a 200 that is not a completion).
     """
 
     def __init__(self, reason: str, *, retryable: bool = False, retry_after: float | None = None,
-                 fatal: bool = False, status: int | None = None):
+                 fatal: bool = False, status: int | None = None, kind: str = "status"):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
         self.fatal = fatal
         self.status = status
+        self.kind = kind
 
 
 class ParseError(ValueError):

@@ -7,7 +7,11 @@ every stage here. The engine decides *what* to send and judges what comes back:
 1. forward: rows of one language pair are batched (`batch_rows`, `batch_chars`) in
    input order, so the same input always makes the same requests (the journal's
    hashes match on a rerun and nothing finished is sent again);
-2. a batch reply that cannot be read at all is sent again one row per request;
+2. a batch reply that cannot be read at all (or a batch the server refused, e.g.
+   too long) is sent again one row per request; a batch that failed in transport
+   (connection, timeout, 429, 5xx, after the LLM layer's retries) is not split:
+   splitting would only multiply the requests a struggling server gets. Its rows
+   are rejected with the reason, and a rerun sends the same batch again;
 3. each row of a reply is verified on its own: every protected span back exactly
    once, each field in the target language, a plausible length. A row that fails is
    retried once alone (with the reason in the prompt), then rejected with it;
@@ -28,7 +32,7 @@ from dataforge.llm import ChatRequest, LLMSession, Result
 from dataforge.translate.assemble import RowPlan, translated_record
 from dataforge.translate.backcheck import row_score
 from dataforge.translate.batching import Item, ReplyError, parse_reply
-from dataforge.translate.langcheck import MIN_LETTERS, letters, prose_of, wrong_language
+from dataforge.translate.langcheck import MIN_LETTERS, detect_lang, letters, prose_of, wrong_language
 from dataforge.translate.protect import ProtectionError, restore
 
 RequestMaker = Callable[[list[Item], str, str, str], ChatRequest]
@@ -96,6 +100,9 @@ class Engine:
     # -- driving --------------------------------------------------------------------------------
     def run(self, plans: Iterator[RowPlan]) -> None:
         """Translate every planned row; returns when all are finished (or the run was stopped)."""
+        # The language detector's first use loads its profiles (about a second of CPU, holding the
+        # GIL): do it before any request is out, not while the first answers wait to be journaled.
+        detect_lang("This sentence is only here to load the language profiles before the run starts.")
         forward = self._forward_jobs(plans)
         state = {"forward_done": False}
         while True:
@@ -197,6 +204,11 @@ class Engine:
             self._emit()
             return
         parsed, whole, retry = None, None, True
+        if not result.ok and result.transient:  # the LLM layer already retried the batch as a batch
+            for unit in job.units:
+                self._failed(job, unit, result.reason or "request failed", False)
+            self._emit()
+            return
         if not result.ok:
             whole, retry = result.reason or "request failed", False  # the LLM layer already retried it
         else:

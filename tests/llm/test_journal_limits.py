@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import sqlite3
 import time
 from email.utils import formatdate
 
 import pytest
 
 from dataforge.errors import InputError
-from dataforge.llm import Journal, journal_path_for, request_key
+from dataforge.llm import Journal, JournalBusy, journal_path_for, request_key
 from dataforge.llm.limits import Bucket, parse_retry_after, retry_delay
 
 
@@ -44,7 +46,51 @@ def test_a_corrupt_journal_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(InputError, match="cannot use the request journal") as info:
         Journal(path)
-    assert "--fresh" in info.value.hint
+    assert "move it aside" in info.value.hint
+    assert not (tmp_path / "j.sqlite.lock").exists()  # the failed open let go of the run lock
+    path.unlink()
+    Journal(path).close()
+
+
+def test_one_journal_one_run(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path):
+        assert (tmp_path / "j.sqlite.lock").read_text().strip() == str(os.getpid())
+        with pytest.raises(JournalBusy) as info:
+            Journal(path)  # a second open is a second run, even in the same process
+        assert f"pid {os.getpid()}" in info.value.message
+        assert "delete" not in (info.value.message + info.value.hint).lower()
+    assert not (tmp_path / "j.sqlite.lock").exists()
+    Journal(path).close()  # free again once the first run closed it
+
+
+def test_a_journal_locked_by_another_program_says_so_and_keeps_it(tmp_path, monkeypatch):
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # e.g. an sqlite3 shell in a write transaction
+    monkeypatch.setattr("dataforge.llm.journal.BUSY_TIMEOUT_MS", 50)
+    try:
+        with pytest.raises(InputError, match="locked by another program") as info:
+            Journal(path)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "keep it" in info.value.hint and "delete" not in info.value.hint.lower()
+
+
+def test_an_answer_is_committed_within_milliseconds_without_a_flush(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        record(journal, "a", "done", "answer a")
+        deadline = time.monotonic() + 2
+        reader = sqlite3.connect(path)
+        seen = None
+        while seen is None and time.monotonic() < deadline:
+            seen = reader.execute("SELECT content FROM requests WHERE key='a'").fetchone()
+            took = 2 - (deadline - time.monotonic())
+        reader.close()
+        assert seen == ("answer a",) and took < 0.5  # ~10 ms; what another process (a rerun) would see
 
 
 def test_request_key_covers_model_messages_and_params():

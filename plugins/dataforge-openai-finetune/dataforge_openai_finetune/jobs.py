@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +19,8 @@ from pathlib import Path
 from dataforge.errors import ConfigError, DataforgeError, require
 from dataforge.io.atomic import atomic_write_text
 from dataforge.io.paths import safe_filename
-from dataforge.llm.openai_backend import Redactor, safe_url
+from dataforge.llm.openai_backend import safe_url
+from dataforge.llm.secrets import Redactor, read_api_key
 
 STATE = "openai_job.json"
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -31,8 +31,9 @@ HINTS = {401: "check the key in the variable named by api_key_env (default OPENA
 
 
 def api_key(options) -> str | None:
-    """The key, or None when none is set (a local server given by base_url may not need one)."""
-    return os.environ.get(options.api_key_env) or None
+    """The key (surrounding whitespace stripped), or None when none is set (a local server given by
+    base_url may not need one). A key with control characters inside is a ConfigError that does not show it."""
+    return read_api_key(options.api_key_env)[0]
 
 
 def environment_problems(options) -> list[str]:
@@ -52,12 +53,12 @@ class Api:
     def __init__(self, options):
         openai = require("openai", feature="OpenAI fine-tuning")
         self.base_url = options.resolved_base_url()
-        key = api_key(options)
-        self.redact = Redactor([key] if key else [])
+        key, raw = read_api_key(options.api_key_env)
+        self.redact = Redactor([key or "", raw or ""])  # every spelling: stripped, raw, escaped
         self.openai = openai
         self.client = openai.OpenAI(api_key=key or "not-needed", base_url=self.base_url,
                                     timeout=options.request_timeout, max_retries=2)
-        del key
+        del key, raw
 
     @property
     def where(self) -> str:

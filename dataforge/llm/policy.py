@@ -1,0 +1,52 @@
+"""How requests are sent (`RunPolicy`) and what Ctrl-C raises (`Interrupted`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dataforge.errors import ConfigError
+from dataforge.llm.limits import MAX_RETRY_WAIT, Prices
+
+
+@dataclass
+class RunPolicy:
+    """How requests are sent. Most fields have a CLI flag of the same name in `dataforge synth`."""
+
+    concurrency: int = 16
+    timeout: float = 120.0  # seconds per attempt (used by the backend)
+    max_retries: int = 6  # retries of connection errors, timeouts, 408/409/429/5xx
+    backoff: float = 1.0  # first backoff in seconds, doubled per retry, with jitter
+    backoff_cap: float = 60.0
+    max_retry_wait: float = MAX_RETRY_WAIT  # cap on a server's Retry-After
+    parse_retries: int = 1  # unparseable output is asked again this many times
+    length_retries: int = 1  # finish_reason=length: retried with max_tokens doubled
+    max_tokens_cap: int = 32768  # ...but never above this
+    empty_retries: int = 1
+    rpm: float | None = None
+    tpm: float | None = None
+    max_cost: float | None = None  # USD, needs prices
+    max_tokens: int | None = None  # tokens in + out over the session
+    prices: Prices | None = None
+    grace: float = 5.0  # seconds in-flight requests get after Ctrl-C
+    handle_sigint: bool = True
+    seed: int = 0
+    # The circuit breaker (dataforge.llm.breaker): with these defaults a server that is down
+    # is reported within 8-10 s, one that refuses every request after 8 refusals.
+    breaker_failures: int = 8  # attempts in a row failing the same way...
+    breaker_seconds: float = 8.0  # ...over at least this long (connection errors), before anything succeeded
+    breaker_seconds_after_success: float = 60.0  # ...or this long without a success, after one
+
+    def __post_init__(self):
+        if self.concurrency < 1:
+            raise ConfigError(f"--concurrency must be at least 1 (got {self.concurrency})")
+        if self.max_cost is not None and self.prices is None:
+            raise ConfigError("--max-cost needs prices to estimate cost",
+                              "add --price-in USD --price-out USD (per million tokens)")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C: the journal is saved; `message` says how to resume. The CLI exits 130."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
