@@ -7,7 +7,8 @@ Rows are never truncated: a truncated answer teaches the model to stop
 mid-sentence, so an over-long row is rejected and counted instead.
 
 Instruction rows become {"input_ids", "labels"} with prompt tokens labelled
--100 under completion-only loss. Preference rows keep their rendered text
+-100 under completion-only loss; in a multi-turn chat every assistant turn is
+trained by default (`train_on`), the other turns are masked. Preference rows keep their rendered text
 (TRL's DPO tokenizes it) and their token ids (the reward trainer uses them).
 """
 
@@ -26,7 +27,7 @@ from dataforge.io.rejects import Reject
 from dataforge.progress import progress_bar
 from dataforge.records import PreferenceRecord
 from dataforge.train.options import TrainOptions
-from dataforge.train.render import RenderError, render_preference, render_sft
+from dataforge.train.render import RenderError, render_preference, render_sft_segments
 
 IGNORE = -100
 
@@ -96,17 +97,38 @@ class _Tokenize:
 
     def ids(self, prompt: str, completion: str) -> tuple[list[int], int]:
         """(ids of prompt+completion[+EOS], number of prompt tokens)."""
-        special = not (self.bos and prompt.startswith(self.bos))  # the template already wrote BOS
-        p = self.tok(prompt, add_special_tokens=special)["input_ids"]
-        full = self.tok(prompt + completion, add_special_tokens=special)["input_ids"]
-        n = 0
-        for a, b in zip(p, full):
-            if a != b:
-                break
-            n += 1
-        if self.opts.add_eos and self.tok.eos_token_id is not None and not self._ends_with_stop(full[n:]):
+        full, trained = self.segments([(prompt, False), (completion, True)])
+        return full, trained.index(True) if True in trained else len(full)
+
+    def segments(self, pieces: list[tuple[str, bool]]) -> tuple[list[int], list[bool]]:
+        """Ids of the pieces' text (tokenized once, as a whole) [+EOS], and per token whether it is trained.
+
+        A piece starts where the tokenized text up to it stops being a prefix of the whole; a token that merges
+        across a boundary belongs to the later piece. EOS follows a trained last piece that does not already
+        end with a stop token.
+        """
+        text = "".join(t for t, _ in pieces)
+        special = not (self.bos and text.startswith(self.bos))  # the template already wrote BOS
+        full = self.tok(text, add_special_tokens=special)["input_ids"]
+        bounds, upto = [], ""
+        for piece, _ in pieces[:-1]:
+            upto += piece
+            prefix = self.tok(upto, add_special_tokens=special)["input_ids"]
+            n = 0
+            for a, b in zip(prefix, full):
+                if a != b:
+                    break
+                n += 1
+            bounds.append(max(n, bounds[-1] if bounds else 0))
+        last = bounds[-1] if bounds else 0
+        if (pieces[-1][1] and self.opts.add_eos and self.tok.eos_token_id is not None
+                and not self._ends_with_stop(full[last:])):
             full = full + [self.tok.eos_token_id]
-        return full, n
+        trained, start = [], 0
+        for (_, flag), end in zip(pieces, [*bounds, len(full)]):
+            trained += [flag] * (end - start)
+            start = end
+        return full, trained
 
 
 def _split_key(record_id: str, seed: int) -> float:
@@ -167,15 +189,19 @@ def prepare_data(data, tokenizer, options: TrainOptions, *, output: str | Path |
                            "chosen_ids": c_ids, "rejected_ids": r_ids, "prompt_len": min(n, m)}
                     shown = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
                 else:
-                    prompt, completion = render_sft(record, options.template, tokenizer, options.lang)
-                    ids, n = tk.ids(prompt, completion)
+                    pieces = render_sft_segments(record, options.template, tokenizer, options.lang, options.train_on)
+                    ids, trained = tk.segments(pieces)
                     longest = len(ids)
-                    if longest - n <= 0:
+                    if not any(trained):
                         reject("the answer renders to no tokens", "output")
                         continue
-                    labels = [IGNORE] * n + ids[n:] if options.completion_only_loss else list(ids)
+                    labels = ([t if on else IGNORE for t, on in zip(ids, trained)] if options.completion_only_loss
+                              else list(ids))
                     row = {"input_ids": ids, "labels": labels}
-                    shown = {"prompt": prompt, "completion": completion, "prompt_tokens": n, "tokens": len(ids)}
+                    shown = {"prompt": pieces[0][0], "completion": "".join(t for t, _ in pieces[1:]),
+                             "prompt_tokens": trained.index(True), "tokens": len(ids)}
+                    if len(pieces) > 2:
+                        shown["trained_turns"] = sum(1 for _, on in pieces if on)
             except RenderError as exc:
                 reject(exc.message)
                 continue

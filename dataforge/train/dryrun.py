@@ -59,8 +59,9 @@ def build_report(res, tokenizer, prepared, *, world_size: int = 1) -> DryRun:
          f"pad token {tokenizer.pad_token!r} (id {tokenizer.pad_token_id})" +
          (" is the EOS token; labels come from masks, so EOS is still trained"
           if tokenizer.pad_token == tokenizer.eos_token else ", distinct from EOS")),
-        ("loss", "ok", "completion only: prompt tokens carry label -100" if opts.completion_only_loss
-         else "on every token (completion_only_loss=false)"),
+        ("loss", "ok", ("completion only: prompt tokens carry label -100; multi-turn chats train "
+                        + ("every assistant turn" if opts.train_on == "all_assistant" else "the last assistant turn"))
+         if opts.completion_only_loss else "on every token (completion_only_loss=false)"),
         ("rows", "ok" if not prepared.rejected else "note",
          f"{counts['read']:,} read, {counts['train']:,} train, {counts['eval']:,} eval, "
          f"{counts['rejected']:,} rejected" + (f" -> {prepared.rejects_path}" if prepared.rejects_path else "")),

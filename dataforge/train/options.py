@@ -51,6 +51,9 @@ class TrainOptions(BaseModel):
                           "dataforge template name such as 'chatml' or 'alpaca'.")
     lang: str = Field("en", description="Language of the dataforge template's wording.")
     completion_only_loss: bool = Field(True, description="Mask prompt tokens (label -100); train on answers only.")
+    train_on: Literal["all_assistant", "last_assistant"] = Field(
+        "all_assistant", description="Multi-turn chats: train every assistant turn (earlier answers are trained "
+        "too, as TRL's assistant_only_loss does) or only the last one (earlier turns are then prompt).")
     add_eos: bool = Field(True, description="End every answer with the EOS token unless it already ends with one "
                           "that stops generation.")
     packing: bool = Field(False, description="Pack several rows into each max_length sequence (padding-free).")
@@ -74,7 +77,9 @@ class TrainOptions(BaseModel):
     save_steps: int = Field(100, ge=1, description="Write a resumable checkpoint every N steps.")
     save_total_limit: int = Field(2, ge=1, description="Checkpoints kept on disk.")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        "auto", description="Weights dtype: auto is bfloat16 on GPUs that support it, float32 on CPU.")
+        "auto", description="Compute dtype. Trained weights and optimizer states stay float32 (master weights); "
+        "bfloat16/float16 run the math in 16-bit (autocast) and hold a frozen LoRA base in that dtype. auto: "
+        "16-bit autocast on GPUs (bf16 where supported), float32 on CPU.")
     tensorboard: bool = Field(False, description="Also log to TensorBoard (OUT/runs).")
 
     @model_validator(mode="after")

@@ -7,10 +7,14 @@ Two modes:
 - any other name: a dataforge template pack (alpaca, dolly, chatml, llama3,
   ...), rendered by `dataforge.formatting` exactly as `dataforge format` does.
 
-Multi-turn chats train on their final assistant turn; earlier turns are the prompt.
+Multi-turn chats train on every assistant turn by default (`render_sft_segments`,
+as TRL's `assistant_only_loss` does); with `train_on=last_assistant` only the
+final one, earlier turns then being prompt. `render_sft` gives the final turn.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.records import ConversationRecord, PreferenceRecord, prompt_text
@@ -95,3 +99,34 @@ def render_preference(record: PreferenceRecord, template: str, tokenizer, lang: 
     except DataforgeError as exc:
         raise RenderError(getattr(exc, "reason", exc.message)) from None
     return out["prompt"], out["chosen"], out["rejected"]
+
+
+def render_sft_segments(record, template: str, tokenizer, lang: str = "en",
+                        train_on: str = "all_assistant") -> list[tuple[str, bool]]:
+    """The row's text in pieces, in order, each with whether it is trained (an assistant turn) or masked.
+
+    Each assistant turn is rendered as the completion of the conversation cut after it, so every piece is
+    exactly what `render_sft` gives for that turn. The cuts must extend each other: a template that renders
+    earlier turns differently once later ones follow (e.g. one that drops past reasoning) cannot be split
+    that way, and the row is refused with a hint rather than trained on something else.
+    """
+    if not isinstance(record, ConversationRecord) or train_on == "last_assistant":
+        prompt, completion = render_sft(record, template, tokenizer, lang)
+        return [(prompt, False), (completion, True)]
+    turns = [i for i, m in enumerate(record.messages) if m.get("role") == "assistant" and i > 0]
+    if len(turns) <= 1:
+        prompt, completion = render_sft(record, template, tokenizer, lang)
+        return [(prompt, False), (completion, True)]
+    segments: list[tuple[str, bool]] = []
+    done = ""
+    for i in turns:
+        prompt, completion = render_sft(dataclasses.replace(record, messages=record.messages[:i + 1]), template,
+                                        tokenizer, lang)
+        if not prompt.startswith(done):
+            raise RenderError("the template renders earlier turns differently once later turns follow, so each "
+                              "assistant turn cannot be trained as rendered; set train_on=last_assistant")
+        if len(prompt) > len(done):
+            segments.append((prompt[len(done):], False))
+        segments.append((completion, True))
+        done = prompt + completion
+    return segments

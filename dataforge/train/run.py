@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata as md
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +79,9 @@ def resolve(backend: str | None, model, data, output, *, config=None, sets=(), o
                               "in the --config file")
     obj = get_backend(str(backend))
     opts = load_options(obj.options_model, config, sets, backend=str(backend), base=options)
-    model_dir = Path(model)
+    # Absolute: it is written into the record, the model card and the adapter's config, which are read from
+    # other folders later (a relative path would only work from today's working directory).
+    model_dir = Path(os.path.abspath(model))
     model_config = read_model_config(model_dir)
     problems = list(getattr(obj, "check_model", lambda o, c: [])(opts, model_config))
     if problems:
@@ -137,7 +140,9 @@ def prepare(res: Resolved, tokenizer, *, mapping=None, fmt=None, strict=False, w
     from dataforge.train.render import check_template
 
     check_template(res.options.template, tokenizer, res.options.lang)
-    return prepare_data(res.data, tokenizer, res.options, output=res.output, model_dir=res.model_dir,
+    # A backend that trains on other rows than SFT examples or pairs (RL prompts, unpaired KTO) prepares its own.
+    prepare_rows = getattr(res.backend, "prepare_data", None) or prepare_data
+    return prepare_rows(res.data, tokenizer, res.options, output=res.output, model_dir=res.model_dir,
                         mapping=mapping, fmt=fmt, strict=strict, write_rejects=write_rejects,
                         expect_kind=res.options.data_kind(), backend=res.backend_name)
 
@@ -250,7 +255,7 @@ def write_record(res: Resolved, prepared, run: TrainRun, *, seconds: float, worl
     cfg = res.model_config
     record = {
         "backend": res.backend_name,
-        "output": str(res.output),
+        "output": os.path.abspath(res.output),
         "base_model": {"path": str(res.model_dir), "arch": (cfg.get("architectures") or ["?"])[0],
                        "layers": cfg.get("num_hidden_layers"), "hidden": cfg.get("hidden_size")},
         "data": {"paths": res.data, "shape": prepared.shape, "kind": prepared.kind, "counts": prepared.counts(),

@@ -57,15 +57,47 @@ def test_rows_over_max_length_are_rejected_and_counted(tok, tiny_model_dir, tmp_
     assert again.fingerprint == prep.fingerprint
 
 
-def test_conversations_train_on_the_last_answer(tok, tiny_model_dir, tmp_path):
-    chat = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello there."},
-                         {"role": "user", "content": "Capital of France?"},
-                         {"role": "assistant", "content": "Paris."}]}
-    prep = prepare_data(write_jsonl(tmp_path / "c.jsonl", [chat]), tok, LoraOptions(), output=None,
-                        model_dir=tiny_model_dir)
-    row = prep.train[0]
-    n = sum(1 for x in row["labels"] if x == IGNORE)
-    assert "Hello there." in tok.decode(row["input_ids"][:n]) and "Paris." in tok.decode(row["input_ids"][n:])
+CHAT = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello there."},
+                     {"role": "user", "content": "Capital of France?"}, {"role": "assistant", "content": "Paris."}]}
+
+
+def _expected_labels(tok, answers: list[str]) -> list[int]:
+    """Labels by hand: a token is trained iff its characters lie inside one of `answers` (each an assistant turn
+    as the ChatML template writes it, end-of-turn marker included) in the rendered chat; BOS is masked and the
+    EOS dataforge appends is trained. Uses the tokenizer's offsets, not dataforge's prefix tokenization."""
+    text = tok.apply_chat_template(CHAT["messages"], tokenize=False)
+    spans, start = [], 0
+    for answer in answers:
+        at = text.index(answer, start)
+        spans.append((at, at + len(answer)))
+        start = at + len(answer)
+    enc = tok(text, return_offsets_mapping=True)
+    labels = [tid if b > a and any(lo <= a < hi for lo, hi in spans) else IGNORE
+              for tid, (a, b) in zip(enc["input_ids"], enc["offset_mapping"])]
+    return labels + [tok.eos_token_id]
+
+
+@pytest.mark.parametrize("train_on, answers", [
+    ("all_assistant", ["Hello there.<|im_end|>\n", "Paris.<|im_end|>\n"]),
+    ("last_assistant", ["Paris.<|im_end|>\n"]),
+])
+def test_conversations_train_on_assistant_turns_exactly(tok, tiny_model_dir, tmp_path, train_on, answers):
+    data = write_jsonl(tmp_path / "c.jsonl", [CHAT])
+    sets = {} if train_on == "all_assistant" else {"train_on": train_on}  # every assistant turn is the default
+    row = prepare_data(data, tok, LoraOptions(**sets), output=None, model_dir=tiny_model_dir).train[0]
+    assert row["labels"] == _expected_labels(tok, answers)
+    trained = tok.decode([t for t in row["labels"] if t != IGNORE], skip_special_tokens=False)
+    assert trained.replace(" ", "") == ("".join(answers) + tok.eos_token).replace(" ", "")
+    assert row["input_ids"][:-1] == tok(tok.apply_chat_template(CHAT["messages"], tokenize=False))["input_ids"]
+
+
+def test_conversations_with_a_template_pack_train_every_turn(tok, tiny_model_dir, tmp_path):
+    data = write_jsonl(tmp_path / "c.jsonl", [CHAT])
+    row = prepare_data(data, tok, LoraOptions(template="chatml"), output=None, model_dir=tiny_model_dir).train[0]
+    trained = tok.decode([t for t in row["labels"] if t != IGNORE])
+    masked = tok.decode([t for t, lab in zip(row["input_ids"], row["labels"]) if lab == IGNORE])
+    assert "Hello there." in trained and "Paris." in trained
+    assert "Hi" in masked and "Capital of France?" in masked and "Paris" not in masked
 
 
 def test_data_kind_must_fit_the_backend(tok, tiny_model_dir, sft_data, pref_data):

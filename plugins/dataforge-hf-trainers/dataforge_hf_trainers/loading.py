@@ -30,21 +30,69 @@ def on_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def mixed_precision() -> dict:
-    """Autocast flags for TrainingArguments: bf16 where the GPU has it, fp16 on older GPUs, none on CPU."""
+def mixed_precision(options=None) -> dict:
+    """Autocast flags for TrainingArguments.
+
+    dtype=bfloat16/float16 asks for 16-bit compute (autocast, on CPU too); float32 for none; auto is bf16 where
+    the GPU has it, fp16 on older GPUs and none on CPU. (Called without options: the auto behaviour.)
+    """
+    cpu = {} if on_cuda() else {"use_cpu": True}
+    dtype = getattr(options, "dtype", "auto")
+    if dtype != "auto":
+        return {"bf16": dtype == "bfloat16", "fp16": dtype == "float16", **cpu}
     if not on_cuda():
-        return {"bf16": False, "fp16": False, "use_cpu": True}
+        return {"bf16": False, "fp16": False, **cpu}
     bf16 = torch.cuda.is_bf16_supported()
     return {"bf16": bf16, "fp16": not bf16}
 
 
 def weights_dtype(options, *, frozen_base: bool) -> torch.dtype:
-    """auto: a frozen base is held in 16-bit on GPUs; trained weights stay fp32 (autocast does the 16-bit math)."""
+    """The dtype weights are loaded in.
+
+    Trained weights are always fp32 master weights: dtype=bfloat16/float16 means 16-bit *compute* (autocast,
+    see mixed_precision), because AdamW updates applied to 16-bit weights mostly round away. Only a frozen base
+    (LoRA) is held in the 16-bit dtype; auto does that on GPUs.
+    """
+    if not frozen_base:
+        return torch.float32
     if options.dtype != "auto":
         return getattr(torch, options.dtype)
-    if on_cuda() and frozen_base:
+    if on_cuda():
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
+
+
+def keep_training_kernel(model) -> int:
+    """Keep every 4-bit layer on bitsandbytes' training kernel; returns how many layers were touched.
+
+    On CPUs with AVX512-BF16, bitsandbytes (>= 0.49) repacks a 4-bit weight for a fused inference kernel on the
+    first forward in eval mode without gradients (an evaluation), rounding its scales to bf16, and every later
+    forward, training included, then runs that kernel, which passes no gradient through the base weight: the
+    adapters train on wrong gradients. Switching the capability flag off keeps all forwards on the training path.
+    """
+    import bitsandbytes as bnb
+
+    n = 0
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit) and hasattr(module, "support_avx512bf16_for_cpu"):
+            module.support_avx512bf16_for_cpu = False
+            n += 1
+    return n
+
+
+def trainable_to_fp32(model) -> int:
+    """Cast every trainable parameter to fp32; returns how many were cast.
+
+    TRL casts the adapters of a quantised model to bf16 (QLoRA paper); without autocast (CPU) they would then be
+    updated in bf16 and small updates lost, whatever compute_dtype says. fp32 adapters are what PEFT makes by
+    default; 16-bit compute still comes from compute_dtype and autocast.
+    """
+    n = 0
+    for p in model.parameters():
+        if p.requires_grad and p.dtype != torch.float32:
+            p.data = p.data.float()
+            n += 1
+    return n
 
 
 def _device_map():
@@ -79,6 +127,7 @@ def load_model(job, *, head: str = "lm", quantize: bool = False, frozen_base: bo
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=opts.gradient_checkpointing)
+        keep_training_kernel(model)
     return model
 
 

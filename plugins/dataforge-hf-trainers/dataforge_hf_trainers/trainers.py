@@ -38,15 +38,18 @@ def common_args(job) -> dict:
         eval_strategy="steps" if has_eval and o.eval_steps else "no", eval_steps=o.eval_steps or None,
         report_to=["tensorboard"] if o.tensorboard else "none", disable_tqdm=True, dataloader_num_workers=0,
         ddp_find_unused_parameters=False, **{k: getattr(o, k) for k in COMMON_CONFIG_KEYS},
-        **loading.mixed_precision(),
+        **loading.mixed_precision(o),
     )
 
 
-def run(backend, job) -> TrainResult:
+def run(backend, job, build=None) -> TrainResult:
+    """Build the backend's trainer (`build(job) -> (trainer, extra, kind)` for plugins' own), train, save."""
     from transformers.trainer_callback import PrinterCallback
 
     loading.quiet_libraries()
-    if backend.mode == "dpo":
+    if build is not None:
+        trainer, extra, kind = build(job)
+    elif backend.mode == "dpo":
         trainer, extra, kind = _dpo(job)
     elif backend.mode == "reward":
         trainer, extra, kind = _reward(job)
@@ -70,10 +73,17 @@ def run(backend, job) -> TrainResult:
         metrics["nonpad_share"] = callback.counter.share
     extra.update(_rank_sync(trainer.model))
     trainable, total = loading.count_params(trainer.model)
-    extra.update(trainable_params=trainable, total_params=total)
+    extra.update(trainable_params=trainable, total_params=total, precision=_precision(trainer))
     artifacts = _save(trainer, job)
     return TrainResult(metrics=metrics, artifacts=artifacts, kind=kind, global_step=trainer.state.global_step,
                        extra=extra)
+
+
+def _precision(trainer) -> dict:
+    """What the run really did: the dtype(s) of the trained weights and the dtype of the math."""
+    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in trainer.model.parameters() if p.requires_grad})
+    compute = "bf16 autocast" if trainer.args.bf16 else "fp16 autocast" if trainer.args.fp16 else "fp32"
+    return {"trained_weights": dtypes, "compute": compute}
 
 
 def _callbacks(job, counter=None) -> list:
@@ -102,6 +112,7 @@ def _sft(name: str, job):
     counter_holder.collator = trainer.data_collator
     trainer.data_collator = counter_holder
     if quantize:
+        loading.trainable_to_fp32(trainer.model)  # before train() builds the optimizer over them
         extra["quantization"] = {"quant_type": o.quant_type, "double_quant": o.double_quant,
                                  "compute_dtype": o.compute_dtype}
     return trainer, extra, "adapter" if adapter else "model"
