@@ -23,6 +23,7 @@ import orjson
 from dataforge.errors import InputError
 from dataforge.io.files import DataFile
 from dataforge.io.rejects import Reject
+from dataforge.progress import reading_bytes, reading_rows
 
 BATCH = 8192
 Row = tuple[int, Any]  # (line or item number, dict or Reject)
@@ -60,13 +61,13 @@ def iter_raw(df: DataFile) -> Iterator[Row]:
 
 
 def open_binary(df: DataFile):
-    if df.compression == "gzip":
-        return gzip.open(df.path, "rb")
     if df.compression == "zstd":
         import zstandard
 
         return zstandard.ZstdDecompressor().stream_reader(open(df.path, "rb"), closefd=True)
-    return open(df.path, "rb", buffering=1 << 20)
+    fh = gzip.open(df.path, "rb") if df.compression == "gzip" else open(df.path, "rb", buffering=1 << 20)
+    reading_bytes(df.path, fh)  # a progress bar's total: how far into the file this is
+    return fh
 
 
 def _starts_with_bracket(df: DataFile) -> bool:
@@ -188,6 +189,7 @@ def _iter_json_array(df: DataFile) -> Iterator[Row]:
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{exc.lineno}: malformed JSON array: {exc.msg}",
                          "fix the JSON, or write one object per line as .jsonl so one bad row cannot spoil the file") from exc
+    reading_rows(df.path, len(items))
     for i, obj in enumerate(items, 1):
         if isinstance(obj, dict):
             reason = _unstorable(obj)
@@ -207,6 +209,7 @@ def _iter_parquet(df: DataFile) -> Iterator[Row]:
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
         raise InputError(f"{df.path}: not a readable Parquet file ({exc})",
                          "if it holds JSON lines or CSV, rename it or pass --format jsonl|csv") from exc
+    reading_rows(df.path, pf.metadata.num_rows)
     line = 0
     for batch in pf.iter_batches(batch_size=BATCH):
         for obj in batch.to_pylist():
