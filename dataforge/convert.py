@@ -3,6 +3,10 @@
     >>> summary = convert("in.jsonl", "out.parquet", to="openai")   # doctest: +SKIP
     >>> summary.read == summary.written + summary.rejected          # doctest: +SKIP
     True
+
+`--to llamafactory-alpaca|llamafactory-sharegpt` also writes the matching
+entry into dataset_info.json beside OUT (created, or updated keeping its
+other entries), so LLaMA-Factory reads the file as `--dataset OUT_STEM`.
 """
 
 from __future__ import annotations
@@ -40,10 +44,16 @@ class Summary:
     output: str
     rejects_path: str | None
     reasons: dict
+    renamed: int = 0  # rows kept under a derived id (ID-2, ...) because their id repeated
+    dataset_info: str | None = None  # the dataset_info.json written beside a LLaMA-Factory output
+    dataset_name: str | None = None
 
     def line(self) -> str:
-        return (f"read {self.read:,} rows ({self.shape}), wrote {self.written:,} ({self.target}),"
+        text = (f"read {self.read:,} rows ({self.shape}), wrote {self.written:,} ({self.target}),"
                 f" rejected {self.rejected:,}")
+        if self.renamed:
+            text += f"; {self.renamed:,} repeated ids kept as ID-2, ID-3, ... (original in meta.original_id)"
+        return text
 
 
 def convert(data, out: str | os.PathLike, *, to: str | None = None, mapping=None, fmt: str | None = None,
@@ -51,7 +61,13 @@ def convert(data, out: str | os.PathLike, *, to: str | None = None, mapping=None
     """Rows of `data` (any shape) to `out` in shape `to`. Reading rows but writing none raises
     EmptyOutput (the previous output, if any, is kept) unless `allow_empty`."""
     out = str(out)
-    check_outputs([out], data, labels=["-o"])
+    outputs, labels = [out], ["-o"]
+    if to in ("llamafactory-alpaca", "llamafactory-sharegpt"):
+        from dataforge.io.llamafactory import info_path
+
+        outputs.append(str(info_path(out)))
+        labels.append("its dataset_info.json")
+    check_outputs(outputs, data, labels=labels)
     try:
         return _convert(data, out, to=to, mapping=mapping, fmt=fmt, shape=shape, strict=strict,
                         allow_empty=allow_empty)
@@ -71,10 +87,13 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict, allow_empty) ->
         with progress_bar("convert") as bar, fewer_gc_passes():
             ds.progress = bar
             writer = open_writer(out)
+            columns: set[str] = set()  # what the rows hold, for a dataset_info.json entry
             try:
                 for record in ds:
                     try:
-                        writer.write(to_shape(record, target))
+                        row = to_shape(record, target)
+                        writer.write(row)
+                        columns.update(row)
                     except RowError as exc:
                         where, line = ds.where
                         rejects.add(Reject(exc.reason, file=where, line=line, field=exc.field, id=record.id,
@@ -92,6 +111,11 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict, allow_empty) ->
             else:
                 writer.close()
     summary = _summary(ds, writer, rejects, target, out)
+    if not empty and target in ("llamafactory-alpaca", "llamafactory-sharegpt"):
+        from dataforge.io.llamafactory import write_entry
+
+        path, name = write_entry(out, target, ds.kind, columns)
+        summary.dataset_info, summary.dataset_name = str(path), name
     if empty:
         check_not_empty(summary.read, summary.written, reasons=summary.reasons, rejects_path=summary.rejects_path,
                         output=out)
@@ -102,4 +126,4 @@ def _summary(ds, writer, rejects, target, out) -> Summary:
     written = writer.count
     return Summary(read=ds.stats.read, written=written, rejected=rejects.count, shape=ds.shape,
                    target=target, output=out, rejects_path=str(rejects.path) if rejects.count else None,
-                   reasons=dict(rejects.by_reason))
+                   reasons=dict(rejects.by_reason), renamed=ds.stats.renamed)

@@ -26,6 +26,7 @@ class Inspection:
     samples: list[dict]
     reject_reasons: dict
     reject_examples: list[dict] = field(default_factory=list)
+    renamed: int = 0  # rows whose id repeated an earlier row's, kept under ID-2, ID-3, ...
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -53,4 +54,5 @@ def inspect_dataset(data, *, mapping=None, fmt: str | None = None, samples: int 
         shape=ds.shape, kind=ds.kind, rows=st.read, good=st.ok, rejected=sink.count, columns=columns,
         samples=picked, reject_reasons=dict(sink.by_reason),
         reject_examples=[{"where": r.location(), "reason": r.reason} for r in sink.examples],
+        renamed=st.renamed,
     )

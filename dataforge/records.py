@@ -1,10 +1,25 @@
 """The record model every step reads and writes.
 
-Three kinds:
+Five kinds:
 - InstructionRecord: one instruction (with optional context) and its output.
-- PreferenceRecord: one prompt with a chosen and a rejected answer.
-- ConversationRecord: a multi-turn chat that cannot be squeezed into one
-  instruction row without losing turns (kept whole, never flattened silently).
+- PreferenceRecord: a prompt with a chosen and a rejected answer. The prompt
+  may be a whole conversation (`history` holds the turns before the last user
+  turn, which is `instruction`), and each answer may be a continuation of
+  several messages (`chosen_turns` / `rejected_turns`, empty for one plain
+  assistant message, which is then `chosen` / `rejected`).
+- ConversationRecord: a chat that cannot be squeezed into one instruction row
+  without losing something (several turns, tool calls and results, tool
+  definitions in `tools`, reasoning); kept whole, never flattened silently.
+- KTORecord: unpaired preference (KTO): a prompt, one completion and a
+  boolean label (True: desirable, False: undesirable). Not SFT data: a False
+  completion must never be trained on as an answer to imitate.
+- TextRecord: plain text for language-model (pre)training or completion.
+
+Messages are dicts with `role` (system, user, assistant, tool) and `content`
+(text; "" for an assistant turn that only calls tools), plus, where present:
+`tool_calls` (OpenAI form: id, type "function", function {name, arguments as
+JSON text}), `tool_call_id` and `name` on tool results, `reasoning_content`
+on assistant turns, `weight` (0 or 1) on assistant turns.
 
 Lineage (source ids, generator, model, translation source) lives in `meta`.
 A record without an id gets a stable one derived from its content, so the same
@@ -18,7 +33,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
 
 
 def content_id(*parts: Any) -> str:
@@ -37,6 +52,11 @@ def content_id(*parts: Any) -> str:
 
 
 _blake2b = hashlib.blake2b
+
+
+def _plain(messages: list[dict]) -> bool:
+    """Only role and content in every message (the ids of such chats predate tool calls)."""
+    return all(len(m) == 2 for m in messages)
 
 
 @dataclass(slots=True)
@@ -82,20 +102,26 @@ class PreferenceRecord:
     id: str = ""
     lang: str = ""
     meta: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)  # prompt messages before the last user turn (no system)
+    chosen_turns: list = field(default_factory=list)  # the whole chosen continuation, when not one plain message
+    rejected_turns: list = field(default_factory=list)
+    tools: list = field(default_factory=list)
 
     kind: ClassVar[str] = "preference"
     text_fields: ClassVar[tuple[str, ...]] = ("instruction", "context", "chosen", "rejected")
 
     def __post_init__(self) -> None:
         if not self.id:
-            self.id = content_id("p", self.instruction, self.context, self.chosen, self.rejected)
+            extra = (self.history, self.chosen_turns, self.rejected_turns, self.tools)
+            parts = ("p", self.instruction, self.context, self.chosen, self.rejected)
+            self.id = content_id(*parts, *extra) if any(extra) else content_id(*parts)
 
     @property
     def system(self) -> str:
         return self.meta.get("system", "")
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "id": self.id,
             "instruction": self.instruction,
             "context": self.context,
@@ -104,58 +130,146 @@ class PreferenceRecord:
             "lang": self.lang,
             "meta": self.meta,
         }
+        for name in ("history", "chosen_turns", "rejected_turns", "tools"):  # only when used: old files keep their columns
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
 
 
 @dataclass(slots=True)
 class ConversationRecord:
-    """A chat of several turns: messages are {"role": ..., "content": ...} dicts."""
+    """A chat: messages are {"role": ..., "content": ...} dicts (see the module doc for tool calls)."""
 
     messages: list[dict]
     id: str = ""
     lang: str = ""
     meta: dict = field(default_factory=dict)
+    tools: list = field(default_factory=list)  # tool (function) definitions offered to the assistant
 
     kind: ClassVar[str] = "conversation"
     text_fields: ClassVar[tuple[str, ...]] = ("messages",)
 
     def __post_init__(self) -> None:
         if not self.id:
-            self.id = content_id("c", [[m["role"], m["content"]] for m in self.messages])
+            if self.tools or not _plain(self.messages):
+                self.id = content_id("c", self.messages, self.tools)
+            else:
+                self.id = content_id("c", [[m["role"], m["content"]] for m in self.messages])
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "messages": self.messages, "lang": self.lang, "meta": self.meta}
+        out = {"id": self.id, "messages": self.messages, "lang": self.lang, "meta": self.meta}
+        if self.tools:
+            out["tools"] = self.tools
+        return out
 
 
-Record = Union[InstructionRecord, PreferenceRecord, ConversationRecord]
+@dataclass(slots=True)
+class KTORecord:
+    """Unpaired preference: `completion` answers the prompt; `label` says whether it is desirable."""
+
+    instruction: str
+    completion: str
+    label: bool
+    context: str = ""
+    id: str = ""
+    lang: str = ""
+    meta: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+    tools: list = field(default_factory=list)
+
+    kind: ClassVar[str] = "kto"
+    text_fields: ClassVar[tuple[str, ...]] = ("instruction", "context", "completion")
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = content_id("k", self.instruction, self.context, self.completion, str(self.label).lower(),
+                                 self.history, self.tools)
+
+    @property
+    def system(self) -> str:
+        return self.meta.get("system", "")
+
+    def to_dict(self) -> dict:
+        out = {"id": self.id, "instruction": self.instruction, "context": self.context,
+               "completion": self.completion, "label": self.label, "lang": self.lang, "meta": self.meta}
+        for name in ("history", "tools"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
+
+
+@dataclass(slots=True)
+class TextRecord:
+    """Plain text (a document for pretraining, a passage for completion)."""
+
+    text: str
+    id: str = ""
+    lang: str = ""
+    meta: dict = field(default_factory=dict)
+
+    kind: ClassVar[str] = "text"
+    text_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = content_id("t", self.text)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "text": self.text, "lang": self.lang, "meta": self.meta}
+
+
+Record = Union[InstructionRecord, PreferenceRecord, ConversationRecord, KTORecord, TextRecord]
 RECORD_TYPES: dict[str, type] = {
     "instruction": InstructionRecord,
     "preference": PreferenceRecord,
     "conversation": ConversationRecord,
+    "kto": KTORecord,
+    "text": TextRecord,
 }
+# What a dataset holds, by the kinds of its records: instruction data mixes instruction and conversation rows.
+DATA_KINDS = ("instruction", "preference", "kto", "text")
 
 
-def prompt_text(record: InstructionRecord | PreferenceRecord) -> str:
+def prompt_text(record) -> str:
     """The instruction and its context as one text (what a chat user turn holds)."""
     if record.context:
         return f"{record.instruction}\n\n{record.context}"
     return record.instruction
 
 
+def prompt_messages(record) -> list[dict]:
+    """The prompt of a preference or KTO record as chat messages: system, earlier turns, last user turn."""
+    system = record.meta.get("system", "") if isinstance(record.meta, dict) else ""
+    msgs = [{"role": "system", "content": system}] if system else []
+    return msgs + list(record.history) + [{"role": "user", "content": prompt_text(record)}]
+
+
+def answer_messages(record: PreferenceRecord, which: str) -> list[dict]:
+    """The chosen or rejected continuation as messages (one assistant message unless it is longer)."""
+    turns = record.chosen_turns if which == "chosen" else record.rejected_turns
+    if turns:
+        return list(turns)
+    return [{"role": "assistant", "content": record.chosen if which == "chosen" else record.rejected}]
+
+
 def record_from_dict(data: dict) -> Record:
     """Rebuild a record from `to_dict()` output (the dataforge native shape)."""
+    meta = dict(data.get("meta") or {})
+    common = {"id": data.get("id", ""), "lang": data.get("lang", ""), "meta": meta}
+    if "text" in data and "instruction" not in data and "messages" not in data:
+        return TextRecord(text=data["text"], **common)
     if "messages" in data and "instruction" not in data:
-        return ConversationRecord(
-            messages=data["messages"], id=data.get("id", ""), lang=data.get("lang", ""),
-            meta=dict(data.get("meta") or {}),
-        )
+        return ConversationRecord(messages=data["messages"], tools=list(data.get("tools") or []), **common)
+    if "label" in data and "completion" in data:
+        return KTORecord(instruction=data["instruction"], completion=data["completion"], label=data["label"],
+                         context=data.get("context", ""), history=list(data.get("history") or []),
+                         tools=list(data.get("tools") or []), **common)
     if "chosen" in data:
         return PreferenceRecord(
             instruction=data["instruction"], chosen=data["chosen"], rejected=data["rejected"],
-            context=data.get("context", ""), id=data.get("id", ""), lang=data.get("lang", ""),
-            meta=dict(data.get("meta") or {}),
-        )
+            context=data.get("context", ""), history=list(data.get("history") or []),
+            chosen_turns=list(data.get("chosen_turns") or []), rejected_turns=list(data.get("rejected_turns") or []),
+            tools=list(data.get("tools") or []), **common)
     return InstructionRecord(
         instruction=data["instruction"], output=data["output"], context=data.get("context", ""),
-        id=data.get("id", ""), lang=data.get("lang", ""), category=data.get("category", ""),
-        meta=dict(data.get("meta") or {}),
-    )
+        category=data.get("category", ""), **common)

@@ -326,8 +326,7 @@ def build_bad_rows() -> tuple[bytes, dict]:
         (b'{"id": "bad-07", "instruction": "List two even numbers.", "context": "", "response": ["2", "4"], '
          b'"category": "open_qa"}', "a list where text is expected (response)"),
         (good(8, "How many legs does an insect have?", "Six."), None),
-        (good(2, "Translate 'thank you' into French.", "Merci."),
-         "duplicate id bad-02 (first used on line 2)"),
+        (good(2, "Translate 'thank you' into French.", "Merci."), None),  # a repeated id: kept as bad-02-2
         (b'{"id": "bad-10", "instruction": "Spell caf\xe9 with an accent.", "context": "", '
          b'"response": "caf\xe9", "category": "open_qa"}', "invalid UTF-8: a Latin-1 byte 0xE9 for 'e acute'"),
         (good(11, "What is the largest planet in the solar system?", "Jupiter.") + b"\r", None),
@@ -344,6 +343,7 @@ def build_bad_rows() -> tuple[bytes, dict]:
                 "good_lines": [n for n, (_, why) in enumerate(lines, 1) if not why],
                 "why": {str(n): why for n, (_, why) in enumerate(lines, 1) if why},
                 "notes": {"1": "starts with a UTF-8 BOM (valid row)", "11": "ends with CRLF (valid row)",
+                          "9": "repeats the id bad-02 of line 2 with other content (valid row, kept as bad-02-2)",
                           "14": "has an extra column (valid row)"}}
     return data, manifest
 

@@ -7,8 +7,7 @@ import json
 import click
 
 from dataforge.cli.options import allow_empty_option, input_options, overwrite_option
-
-TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruction", "preference")
+from dataforge.io.export import TARGETS
 
 
 @click.command("inspect")
@@ -19,7 +18,13 @@ TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruct
               help="Also write the unreadable rows to this JSONL file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the inspection as JSON.")
 def inspect_cmd(data, mapping, fmt, strict, samples, rejects_path, as_json):
-    """Show a dataset's shape, row count, columns, fill rates, samples and bad rows."""
+    """Show a dataset's shape, row count, columns, fill rates, samples and bad rows.
+
+    \b
+    dataforge inspect data.jsonl
+    dataforge inspect seed_tasks.jsonl --map context=instances.0.input --map output=instances.0.output
+    dataforge inspect --dataset-info LLaMA-Factory/data/dataset_info.json --dataset dpo_en_demo
+    """
     from dataforge.inspect import inspect_dataset
 
     result = inspect_dataset(list(data), mapping=mapping, fmt=fmt, samples=samples,
@@ -35,6 +40,9 @@ def inspect_cmd(data, mapping, fmt, strict, samples, rejects_path, as_json):
         console.print(f"[bold]{f['path']}[/bold]  type={f['type']}  shape={f['shape']}")
     console.print(f"kind: {result.kind}   rows: {result.rows:,}   good: {result.good:,}"
                   f"   rejected: {result.rejected:,}")
+    if result.renamed:
+        console.print(f"{result.renamed:,} rows repeat an earlier row's id: kept as ID-2, ID-3, ..."
+                      " (original in meta.original_id)")
     table = Table("column", "present", "filled")
     for col, rate in result.columns.items():
         table.add_row(col, f"{rate['present']:.1%}", f"{rate['filled']:.1%}")
@@ -57,7 +65,8 @@ def inspect_cmd(data, mapping, fmt, strict, samples, rejects_path, as_json):
               help="Output path; the suffix picks the file type (.jsonl .jsonl.gz .jsonl.zst .json"
                    " .parquet .csv, or a folder for a datasets folder).")
 @click.option("--to", "to", type=click.Choice(TARGETS),
-              help="Target shape (default: dataforge's own instruction/preference records).")
+              help="Target shape (default: dataforge's own records). openai-preference is OpenAI's DPO JSONL;"
+                   " llamafactory-alpaca/-sharegpt also write the dataset_info.json entry beside OUT.")
 @input_options
 @allow_empty_option
 @overwrite_option
@@ -72,6 +81,8 @@ def convert_cmd(data, out, to, mapping, fmt, strict, allow_empty):
     summary = convert(list(data), out, to=to, mapping=mapping, fmt=fmt, strict=strict, allow_empty=allow_empty)
     click.echo(summary.line())
     click.echo(f"output: {summary.output}")
+    if summary.dataset_info:
+        click.echo(f"dataset_info: {summary.dataset_info} (entry '{summary.dataset_name}')")
     if summary.rejects_path:
         click.echo(f"rejects: {summary.rejects_path}")
         for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:5]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-FILE_TYPES = ("jsonl", "json", "parquet", "csv", "hf")
+FILE_TYPES = ("jsonl", "json", "parquet", "csv", "hf", "txt")
 
 
 def mapping_options(func):
@@ -17,10 +17,57 @@ def mapping_options(func):
 
 
 def input_options(func):
-    """--map FIELD=COLUMN (repeatable), --format TYPE, --strict."""
+    """--map FIELD=COLUMN (repeatable), --format TYPE, --strict, --dataset-info FILE --dataset NAME."""
     func = click.option("--strict", is_flag=True,
                         help="Stop at the first bad row instead of sending it to the rejects file.")(func)
-    return mapping_options(func)
+    return dataset_options(mapping_options(func))
+
+
+def _data_optional(ctx: click.Context, _param, value):
+    # With --dataset-info, DATA may be left out: relax the argument before click checks it (eager
+    # options are processed first); the wrapper below still insists on one of the two.
+    if value is not None:
+        for param in ctx.command.params:
+            if isinstance(param, click.Argument) and param.name in _DATA_NAMES:
+                param.required = False
+    return value
+
+
+_DATA_NAMES = ("data", "seeds")
+
+
+def dataset_options(func):
+    """--dataset-info FILE --dataset NAME: read one dataset of a LLaMA-Factory dataset_info.json, by the format
+    its entry declares. It travels to the command as the data path `FILE#NAME` (dataforge.io.dataset_info)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, dataset_info=None, dataset=None, **kwargs):
+        key = next((k for k in _DATA_NAMES if k in kwargs), None)
+        if dataset_info is None and dataset is None:
+            if key is not None and not kwargs[key] and _required(key):
+                raise click.UsageError(f"Missing argument '{key.upper()}...'.")
+            return func(*args, **kwargs)
+        if dataset_info is None or dataset is None:
+            raise click.UsageError("--dataset-info FILE and --dataset NAME go together")
+        from dataforge.io.dataset_info import ref
+
+        if key is None:
+            raise click.UsageError("this command does not read a dataset from --dataset-info")
+        kwargs[key] = (*kwargs[key], ref(dataset_info, dataset))
+        return func(*args, **kwargs)
+
+    def _required(key: str) -> bool:
+        ctx = click.get_current_context(silent=True)
+        params = ctx.command.params if ctx is not None else []
+        return any(isinstance(p, click.Argument) and p.name == key for p in params)
+
+    wrapper = click.option("--dataset", "dataset", metavar="NAME",
+                           help="With --dataset-info: the dataset (entry) to read.")(wrapper)
+    return click.option("--dataset-info", "dataset_info", type=click.Path(dir_okay=False, exists=True),
+                        is_eager=True, callback=_data_optional,
+                        help="LLaMA-Factory's dataset_info.json: read --dataset NAME by the format its entry"
+                             " declares (DATA may then be left out).")(wrapper)
 
 
 def echo_summary(text: str) -> None:

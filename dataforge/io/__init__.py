@@ -6,7 +6,7 @@
 """
 
 from dataforge.io.atomic import atomic_path, atomic_write_text
-from dataforge.io.export import DEFAULT_TARGET, TARGETS, check_target, messages_of, to_shape
+from dataforge.io.export import DEFAULT_TARGET, TARGETS, check_target, messages_of, targets_for, to_shape
 from dataforge.io.files import DataFile, output_type, resolve
 from dataforge.io.reader import Dataset, ReadStats, parse_mapping, read_dataset
 from dataforge.io.rejects import Reject, RejectSink, rejects_path_for
@@ -15,7 +15,7 @@ from dataforge.io.writers import open_writer, write_rows
 
 __all__ = [
     "atomic_path", "atomic_write_text", "DEFAULT_TARGET", "TARGETS", "check_target", "messages_of",
-    "to_shape", "DataFile", "output_type", "resolve", "Dataset", "ReadStats", "parse_mapping",
+    "targets_for", "to_shape", "DataFile", "output_type", "resolve", "Dataset", "ReadStats", "parse_mapping",
     "read_dataset", "Reject", "RejectSink", "rejects_path_for", "SHAPES", "RowError", "open_writer",
     "write_rows", "write_records",
 ]

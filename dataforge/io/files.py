@@ -14,13 +14,13 @@ from pathlib import Path
 
 from dataforge.errors import InputError
 
-FILE_TYPES = ("jsonl", "json", "parquet", "csv", "hf")
+FILE_TYPES = ("jsonl", "json", "parquet", "csv", "hf", "txt")
 _SUFFIXES = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
     ".jsonl.gz": "jsonl", ".json.gz": "jsonl", ".jsonl.zst": "jsonl", ".json.zst": "jsonl",
-    ".parquet": "parquet", ".pq": "parquet", ".csv": "csv",
+    ".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".txt": "txt", ".txt.gz": "txt", ".txt.zst": "txt",
 }
-SUPPORTED = ".jsonl, .json, .jsonl.gz, .jsonl.zst, .parquet, .csv, or a datasets folder"
+SUPPORTED = ".jsonl, .json, .jsonl.gz, .jsonl.zst, .parquet, .csv, .txt (a document per line), or a datasets folder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,16 @@ def type_from_name(path: str | os.PathLike) -> str | None:
 
 
 def is_hf_folder(path: Path) -> bool:
-    return path.is_dir() and (
-        (path / "dataset_info.json").exists() or (path / "state.json").exists()
-        or (path / "dataset_dict.json").exists()
-    )
+    if not path.is_dir():
+        return False
+    if (path / "state.json").exists() or (path / "dataset_dict.json").exists():
+        return True
+    info = path / "dataset_info.json"
+    if not info.exists():
+        return False
+    from dataforge.io.dataset_info import is_llamafactory_info
+
+    return not is_llamafactory_info(info)  # LLaMA-Factory's data folder has one too
 
 
 def resolve(paths: str | os.PathLike | list, fmt: str | None = None) -> list[DataFile]:
@@ -80,16 +86,27 @@ def _resolve_one(raw: str, fmt: str | None) -> list[DataFile]:
     if path.is_dir():
         if is_hf_folder(path):
             return [DataFile(path, "hf")]
+        if (path / "dataset_info.json").exists():
+            raise InputError(f"{raw}: a LLaMA-Factory data folder holds many datasets",
+                             f"pick one: --dataset-info {path / 'dataset_info.json'} --dataset NAME")
         shards = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
                         and (fmt or type_from_name(p)) and ".rejects." not in p.name)
+        if not fmt and any(type_from_name(p) != "txt" for p in shards):
+            shards = [p for p in shards if type_from_name(p) != "txt"]  # README.txt beside the shards is not data
         if not shards:
             raise InputError(f"{raw}: the folder holds no data files", f"expected {SUPPORTED}")
         return [DataFile(p, fmt or type_from_name(p)) for p in shards]
     kind = fmt or type_from_name(path)
+    if path.name == "dataset_info.json" and kind == "json":
+        from dataforge.io.dataset_info import is_llamafactory_info
+
+        if is_llamafactory_info(path):
+            raise InputError(f"{raw}: this is LLaMA-Factory's list of datasets, not a dataset",
+                             f"pick one: --dataset-info {raw} --dataset NAME")
     if kind is None:
         raise InputError(
             f"{raw}: unsupported file type '{path.suffix or path.name}'",
-            f"use {SUPPORTED}, or pass --format jsonl|json|parquet|csv if the content is one of those",
+            f"use {SUPPORTED}, or pass --format jsonl|json|parquet|csv|txt if the content is one of those",
         )
     return [DataFile(path, kind)]
 
@@ -98,6 +115,9 @@ def output_type(path: str | os.PathLike) -> str:
     """The writer for an output path: by suffix; no suffix (or a trailing /) means a datasets folder."""
     text = str(path)
     kind = type_from_name(text)
+    if kind == "txt":
+        raise InputError(f"{text}: dataforge reads .txt but does not write it",
+                         "write .jsonl (a `text` column): one document per line cannot keep texts with line ends")
     if kind is not None:
         return kind
     if text.endswith(("/", os.sep)) or not Path(text).suffix or Path(text).is_dir():

@@ -57,6 +57,8 @@ def iter_raw(df: DataFile) -> Iterator[Row]:
         return _iter_csv(df)
     if df.type == "hf":
         return _iter_hf(df)
+    if df.type == "txt":
+        return _iter_txt(df)
     raise InputError(f"{df.path}: cannot read type '{df.type}'")
 
 
@@ -163,6 +165,42 @@ def _slow_parse(raw: bytes, name: str, lineno: int) -> Any:
                   else f"value cannot be stored: {exc}")
         return Reject(reason, file=name, line=lineno, row=text)
     return obj
+
+
+def _iter_txt(df: DataFile) -> Iterator[Row]:
+    """Plain text: each non-blank line is one `text` row (a document per line, as LLaMA-Factory and the
+    `datasets` text loader read it); the line end is not part of the text."""
+    name = str(df.path)
+    _check_not_binary(df)
+    limit = max_line_bytes()
+    first = True
+    with open_binary(df) as fh:
+        stream = io.BufferedReader(fh, 1 << 20) if df.compression == "zstd" else fh
+        for lineno, raw in enumerate(iter(functools.partial(stream.readline, limit + 1), b""), 1):
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(f"{name}:{lineno}: a line longer than {_mib(limit)} (decompressed)",
+                                 "split the text into lines, or raise the limit with DATAFORGE_MAX_LINE_BYTES=BYTES")
+            if lineno == 1 and raw.startswith(_BOM):
+                raw = raw[3:]
+            raw = raw.rstrip(b"\r\n")
+            if not raw.strip():
+                continue  # a blank line separates documents; it is not a row
+            if first and raw.lstrip()[:1] == b"{" and _is_object(raw):
+                raise InputError(f"{name}: this .txt file holds JSON lines, not plain text",
+                                 "rename it .jsonl, or pass --format jsonl")
+            first = False
+            try:
+                yield lineno, {"text": raw.decode("utf-8")}
+            except UnicodeDecodeError as exc:
+                yield lineno, Reject(f"invalid UTF-8 bytes at byte {exc.start}; re-save the file as UTF-8",
+                                     file=name, line=lineno, row=raw.decode("utf-8", "backslashreplace")[:2000])
+
+
+def _is_object(raw: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(raw), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _iter_json_array(df: DataFile) -> Iterator[Row]:

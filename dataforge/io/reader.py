@@ -9,21 +9,33 @@
 The shape is detected per file from the columns of its first rows; each row
 is then mapped on its own, so a column that first appears on line 5,001 is
 kept, and a row whose field has the wrong type is rejected alone.
+
+A LLaMA-Factory dataset travels as `dataset_info.json#NAME` (see
+`dataforge.io.dataset_info`): its entry gives the files, the shape and the
+column mapping. A row whose `id` repeats an earlier row's is kept under a
+derived id (`ID-2`, `ID-3`, ...) with the original in `meta["original_id"]`,
+and counted in `stats.renamed`: two shards whose ids both start at 0 lose nothing.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from dataforge.errors import InputError
+from dataforge.io.dataset_info import load_entry, split_ref
 from dataforge.io.files import DataFile, resolve
 from dataforge.io.rawread import is_nan, iter_raw
 from dataforge.io.rejects import Reject, RejectSink
 from dataforge.io.rowmap import CHECKED_MAPPERS
 from dataforge.io.shapes import SHAPES, RowError, apply_mapping, detect_shape, unknown_shape_error
 from dataforge.records import Record
+
+# what each kind of data is called in messages
+KIND_NAMES = {"instruction": "instruction", "preference": "preference (chosen/rejected)",
+              "kto": "unpaired preference (KTO: completion + label)", "text": "plain text"}
 
 PEEK_ROWS = 200
 
@@ -36,6 +48,7 @@ class ReadStats:
     rejected: int = 0
     filled: collections.Counter = field(default_factory=collections.Counter)  # column -> non-empty rows
     seen: collections.Counter = field(default_factory=collections.Counter)  # column -> rows having it
+    renamed: int = 0  # rows kept under a derived id because their id repeated an earlier row's
 
 
 def parse_mapping(pairs: list[str] | tuple[str, ...] | dict | None) -> dict[str, str]:
@@ -63,7 +76,6 @@ class Dataset:
     def __init__(self, paths, *, fmt: str | None = None, mapping=None, shape: str | None = None,
                  rejects: RejectSink | None = None, require_text: bool = True,
                  track_columns: bool = False, progress=None):
-        self.files: list[DataFile] = resolve(paths, fmt)
         self.mapping = parse_mapping(mapping)
         self.rejects = rejects if rejects is not None else RejectSink()
         self.require_text = require_text
@@ -73,16 +85,31 @@ class Dataset:
         self._shown = 0  # rows already reported to the progress bar
         if shape is not None and shape not in SHAPES:
             raise InputError(f"unknown shape '{shape}'", f"use one of: {', '.join(SHAPES)}")
-        found = {f: shape or self._detect(f) for f in self.files}
+        self.files: list[DataFile] = []
+        self.mappings: dict[DataFile, dict] = {}  # per file: a dataset_info entry brings its own columns
+        self.transforms: dict[DataFile, object] = {}
+        found: dict[DataFile, str | None] = {}
+        for item in ([paths] if isinstance(paths, (str, os.PathLike)) else list(paths)):
+            entry = split_ref(item)
+            if entry is None:
+                files, entry_shape, file_mapping, transform = resolve(item, fmt), None, self.mapping, None
+            else:
+                entry = load_entry(*entry)
+                files, entry_shape, transform = resolve(entry.paths, fmt), entry.shape, entry.transform
+                file_mapping = {**entry.mapping, **self.mapping}
+            for f in files:
+                self.files.append(f)
+                self.mappings[f], self.transforms[f] = file_mapping, transform
+                found[f] = shape or entry_shape or self._detect(f)
         # An empty file has no shape of its own: it takes the others' so it cannot split the kinds.
         fallback = next((s for s in found.values() if s is not None), "instruction")
         self.shapes: dict[DataFile, str] = {f: s or fallback for f, s in found.items()}
         self.where: tuple[str, int] = ("", 0)  # file and line of the record just yielded
-        self.id_probes = 0  # "-N" suffixes tried for repeated rows without ids (linear in the repeats)
+        self.id_probes = 0  # "-N" suffixes tried for repeated ids (linear in the repeats)
         kinds = {SHAPES[s][0] for s in self.shapes.values()}
         if len(kinds) > 1:
-            listing = "; ".join(f"{f.path}: {s}" for f, s in self.shapes.items())
-            raise InputError(f"the inputs mix instruction and preference data ({listing})",
+            listing = "; ".join(f"{f.path}: {s} ({SHAPES[s][0]})" for f, s in self.shapes.items())
+            raise InputError(f"the inputs mix {' and '.join(sorted(kinds))} data ({listing})",
                              "process each kind in its own run")
         self.kind: str = kinds.pop() if kinds else "instruction"
 
@@ -94,16 +121,17 @@ class Dataset:
 
     def _detect(self, df: DataFile) -> str | None:
         columns: set[str] = set()
-        good = 0
+        sample: list[dict] = []
         for _, obj in iter_raw(df):
             if isinstance(obj, dict):
-                columns.update(apply_mapping(dict(obj), self.mapping))
-                good += 1
-                if good >= PEEK_ROWS:
+                row = apply_mapping(dict(obj), self.mappings[df])
+                columns.update(row)
+                sample.append(row)
+                if len(sample) >= PEEK_ROWS:
                     break
-        if good == 0:
+        if not sample:
             return None  # an empty (or wholly unreadable) file: its rows will say why
-        found = detect_shape(columns)
+        found = detect_shape(columns, sample)
         if found is None:
             raise unknown_shape_error(columns, str(df.path))
         return found
@@ -125,8 +153,8 @@ class Dataset:
                  next_copy: dict[int, int]) -> Iterator[Record]:
         # The loop runs once per row of every input: locals instead of attribute lookups, and one
         # call (CHECKED_MAPPERS) maps the row and checks its text.
-        stats, sink, mapping, track = self.stats, self.rejects, self.mapping, self.track_columns
-        to_record, check = CHECKED_MAPPERS[shape], self.require_text
+        stats, sink, mapping, track = self.stats, self.rejects, self.mappings[df], self.track_columns
+        to_record, check, transform = CHECKED_MAPPERS[shape], self.require_text, self.transforms[df]
         seen_add = seen_ids.add
         for line, obj in iter_raw(df):
             stats.read += 1
@@ -140,6 +168,8 @@ class Dataset:
             stats.parsed += 1
             if mapping:
                 obj = apply_mapping(obj, mapping)
+            if transform is not None:
+                obj = transform(obj)
             if track:
                 self._track(obj)
             try:
@@ -150,14 +180,9 @@ class Dataset:
                 continue
             key = hash(record.id)
             if key in seen_ids:
-                if _has_id(obj):
-                    stats.rejected += 1
-                    sink.add(Reject(f"duplicate id '{record.id}': an earlier row has the same id", file=name,
-                                    line=line, field="id", row=obj, id=record.id))
-                    continue
-                # A repeated row without an id: give it the next free id derived from its content,
-                # so ids stay unique (and a written file reads back without "duplicate id" rejects).
-                # Counting on from where the last repeat stopped keeps k repeats linear, not k*k/2 probes.
+                # A repeated id (two shards both counting from 0, or the same row twice): keep the row
+                # under the next free "-N" id, so ids stay unique and nothing is lost. Counting on from
+                # where the last repeat stopped keeps k repeats linear, not k*k/2 probes.
                 base = record.id
                 n = first = next_copy.get(key, 2)
                 while hash(f"{base}-{n}") in seen_ids:
@@ -166,6 +191,9 @@ class Dataset:
                 self.id_probes += n - first + 1
                 record.id = f"{base}-{n}"
                 key = hash(record.id)
+                if _has_id(obj):  # a given id: say so (rows without one get their content id's copy number)
+                    record.meta["original_id"] = base
+                    stats.renamed += 1
             seen_add(key)
             stats.ok += 1
             self.where = (name, line)

@@ -15,6 +15,8 @@ from typing import Any, Callable
 from dataforge.io.shapes import _MAPPERS, RowError, _from_alpaca, _from_dolly, _from_openai
 from dataforge.records import InstructionRecord, Record, content_id
 
+_ANSWERS = {"chosen": "chosen_turns", "rejected": "rejected_turns"}
+
 _DOLLY_PLAIN = frozenset(("instruction", "context", "response", "category", "id", "lang", "meta"))
 _ALPACA_PLAIN = frozenset(("instruction", "input", "context", "output", "system", "history", "category", "id",
                            "lang", "meta"))
@@ -33,10 +35,24 @@ def check_text(record: Record) -> None:
             continue
         value = getattr(record, name)
         if name == "messages":
-            if any(not m["content"].strip() for m in value if m["role"] != "system"):
+            if any(_empty_message(m) for m in value):
                 raise RowError("a message has empty content", "messages")
+        elif name in _ANSWERS and getattr(record, _ANSWERS[name]):  # a continuation may open with a tool call
+            if any(_empty_message(m) for m in getattr(record, _ANSWERS[name])):
+                raise RowError("a message has empty content", name)
         elif not value.strip():
             raise RowError("field is empty", name)
+    for m in getattr(record, "history", ()):
+        if _empty_message(m):
+            raise RowError("a message has empty content", "history")
+
+
+def _empty_message(m: dict) -> bool:
+    """No text where text is needed: system prompts may be empty, tool calls and tool results carry their own."""
+    if m["role"] in ("system", "tool") or m.get("tool_calls"):
+        return False
+    content = m["content"]
+    return not content or content.isspace()
 
 
 def _plain_meta(meta: Any) -> dict | None:

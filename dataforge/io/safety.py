@@ -259,6 +259,11 @@ class _Inputs:
 
     @staticmethod
     def _expand(raw: str) -> list[str]:
+        from dataforge.io.dataset_info import entry_paths
+
+        named = entry_paths(raw)  # a LLaMA-Factory dataset (dataset_info.json#NAME): the info file and its data
+        if named is not None:
+            return named
         if not os.path.lexists(raw) and any(ch in raw for ch in "*?["):
             return sorted(glob.glob(raw, recursive=True))
         return [raw]

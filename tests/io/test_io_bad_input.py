@@ -169,14 +169,29 @@ def test_missing_extra_and_empty_fields(tmp_path):
         (2, "response", "missing field"), (4, "instruction", "field is empty"), (5, "response", "field is null")]
 
 
-def test_duplicate_ids(tmp_path):
+def test_repeated_ids_are_kept_under_derived_ids(tmp_path):
     src = write_jsonl(tmp_path / "d.jsonl", [good(1, id="a"), good(2, id="b"), good(3, id="a"), good(4, id=5),
                                               good(5, id="5")])
     summary, rows, rejects = run(src, tmp_path)
-    assert (summary.read, summary.written, summary.rejected) == (5, 3, 2)
-    assert [r["id"] for r in rows] == ["a", "b", "5"]
-    assert [(r["line"], r["field"], r["id"]) for r in rejects] == [(3, "id", "a"), (5, "id", "5")]
-    assert "duplicate id 'a'" in rejects[0]["reason"]
+    # nothing is rejected: a repeated id is renamed, the original kept in meta, and the summary counts it
+    assert (summary.read, summary.written, summary.rejected, summary.renamed) == (5, 5, 0, 2)
+    assert [r["id"] for r in rows] == ["a", "b", "a-2", "5", "5-2"]
+    assert [r["meta"].get("original_id") for r in rows] == [None, None, "a", None, "5"]
+    assert rows[2]["instruction"] == "Question 3?" and rejects == []
+    assert "2 repeated ids kept as ID-2, ID-3, ..." in summary.line()
+
+
+def test_two_shards_counting_from_zero_lose_nothing(tmp_path):
+    for shard in ("s1", "s2"):
+        write_jsonl(tmp_path / "in" / f"{shard}.jsonl", [good(i, id=str(i), instruction=f"{shard} q{i}")
+                                                         for i in range(3)])
+    summary = convert(tmp_path / "in", tmp_path / "out.jsonl")
+    rows = read_lines(tmp_path / "out.jsonl")
+    assert (summary.read, summary.written, summary.rejected, summary.renamed) == (6, 6, 0, 3)
+    assert [r["id"] for r in rows] == ["0", "1", "2", "0-2", "1-2", "2-2"]
+    assert [r["instruction"] for r in rows[3:]] == ["s2 q0", "s2 q1", "s2 q2"]
+    # the written file reads back whole with the same ids
+    assert [r.id for r in read_dataset(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
 
 
 def test_exact_duplicate_rows_without_ids_get_distinct_stable_ids(tmp_path):
@@ -210,10 +225,15 @@ def test_empty_shard_does_not_change_the_kind(tmp_path):
 
 
 def test_wrong_extension(tmp_path):
-    txt = write_jsonl(tmp_path / "data.txt", [good(1)])
+    xml = write_jsonl(tmp_path / "data.xml", [good(1)])
     with pytest.raises(InputError) as info:
+        read_dataset(xml)
+    assert "unsupported file type '.xml'" in info.value.message and "--format" in info.value.hint
+    txt = write_jsonl(tmp_path / "data.txt", [good(1)])  # .txt is plain text; JSON lines in it are a mistake
+    with pytest.raises(InputError, match="holds JSON lines, not plain text") as info:
         read_dataset(txt)
-    assert "unsupported file type '.txt'" in info.value.message and "--format" in info.value.hint
+    assert "--format jsonl" in info.value.hint
+    assert read_dataset(txt, fmt="jsonl").shape == "dolly"
     fake = write_jsonl(tmp_path / "data.parquet", [good(1)])
     with pytest.raises(InputError, match="not a readable Parquet file") as info:
         list(read_dataset(fake))

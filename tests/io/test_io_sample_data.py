@@ -26,8 +26,11 @@ def test_bad_rows_are_rejected_exactly_at_the_planted_lines(tmp_path):
     assert all(r["file"] == str(SAMPLE / "bad_rows.jsonl") and r["reason"] for r in rejects)
     by_line = {r["line"]: r for r in rejects}
     assert by_line[4]["field"] == "instruction" and by_line[7]["field"] == "response"
-    assert "duplicate id 'bad-02'" in by_line[9]["reason"]
     assert "invalid UTF-8" in by_line[10]["reason"]
+    # line 9 repeats the id bad-02 with other content: kept under a derived id, the original in meta
+    kept = {r["id"]: r for r in read_lines(out)}
+    assert kept["bad-02-2"]["instruction"] == "Translate 'thank you' into French."
+    assert kept["bad-02-2"]["meta"]["original_id"] == "bad-02" and summary.renamed == 1
 
 
 def test_dolly_sample_round_trips_through_openai(tmp_path):
