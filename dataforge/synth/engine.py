@@ -86,6 +86,7 @@ class Job:
         self.templates = Templates(options.prompts_dir)
         self.rejects = RejectSink(rejects_path_for(out))
         self.records: list = []
+        self._ids: set[str] = set()  # ids of self.records: every output row has its own
         self.skipped = 0
         self.session: LLMSession | None = None
         self.journal_path = None
@@ -141,6 +142,11 @@ class Job:
                 return
 
     def add(self, record) -> None:
+        """Keep a row; an id already given to an earlier row of this run gets the next "-N" suffix."""
+        base, n = record.id, 2
+        while record.id in self._ids:
+            record.id, n = f"{base}-{n}", n + 1
+        self._ids.add(record.id)
         self.records.append(record)
 
     def lineage(self, results: Result | list[Result] | None = None, **extra) -> dict:

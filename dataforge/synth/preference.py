@@ -8,6 +8,9 @@ order (against position bias) and scores each from 1 to 10 on the rubric,
 with a rationale. The highest-scored answer is `chosen`, the lowest
 `rejected`; pairs whose margin is below `--min-margin` (ties included) are
 rejected with their scores.
+
+Each pair's id is its instruction's id (`-2`, `-3`... for an instruction
+that repeats), so output ids are unique and lead back to the input row.
 """
 
 from __future__ import annotations
@@ -117,8 +120,8 @@ def _pair(job: Job, opts: PreferenceOptions, prompt, answers, order, verdict) ->
                    row={**row, "scores": scores, "rationale": rationale}, id=prompt.id)
         return
     chosen, rejected = answers[best], answers[worst]
-    job.add(PreferenceRecord(
-        instruction=prompt.instruction, context=prompt.context, chosen=chosen.value.strip(),
+    job.add(PreferenceRecord(  # id: the input's (a repeated instruction gets "-2"... from job.add)
+        id=prompt.id, instruction=prompt.instruction, context=prompt.context, chosen=chosen.value.strip(),
         rejected=rejected.value.strip(),
         meta=job.lineage([chosen, rejected, verdict], source_id=prompt.id, chosen_score=scores[best],
                          rejected_score=scores[worst], margin=margin, rationale=rationale, scores=scores,

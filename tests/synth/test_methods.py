@@ -174,6 +174,24 @@ def test_preference_pairs_have_scores_margin_and_rationale(serve, synth, tmp_pat
     assert len(models) == len(SEEDS) * 4
 
 
+def test_preference_rows_have_unique_ids_when_an_instruction_repeats(serve, synth, tmp_path):
+    srv = serve()
+    # a bare list of instructions: the repeated one has the same content id each time
+    rows_in = [{"instruction": s["instruction"]} for s in SEEDS[:3]] + [{"instruction": SEEDS[0]["instruction"]}]
+    data = write_jsonl(tmp_path / "in.jsonl", rows_in)
+    out = tmp_path / "pref.jsonl"
+    result = synth(srv, "preference", data, "-o", out, "-k", 3, "--rejected-model", "weak", "--min-margin", 0)
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(out)
+    repeated = [r for r in rows if r["instruction"] == SEEDS[0]["instruction"]]
+    assert len(repeated) == 2 and repeated[0]["chosen"] == repeated[1]["chosen"]  # the same pair, twice
+    assert len({r["id"] for r in rows}) == len(rows) == 4
+    # ids lead back to the input row: its id, then "-2" for the repeat
+    first, second = repeated
+    assert first["id"] == first["meta"]["source_id"] and second["id"] == f"{first['id']}-2"
+    kinds_ok(out, "preference", 4)  # reads back without "duplicate id" rejects
+
+
 def test_completion_cuts_text_without_any_model(synth, tmp_path):
     text = ("Listen to your heart. The river rose quickly after the storm, because the ground was already wet. "
             "Dr. Lee said the bridge would stay closed; the town waited. 東京は日本の首都です。")
