@@ -24,11 +24,14 @@ EXPORTS = ("openai", "sharegpt", "alpaca")
 @click.option("--style", type=click.Choice(STYLES),
               help="Row shape (default: text; preference for chosen/rejected data).")
 @click.option("--to", "to", type=click.Choice(EXPORTS),
-              help="Write another tool's shape instead of a templated style (no template applied).")
+              help="Write another tool's shape instead of a templated style (no template applied); preference"
+                   " data --to openai: OpenAI's preference (DPO) fine-tuning rows.")
 @click.option("--conversational", is_flag=True,
               help="--style preference: prompt/chosen/rejected as lists of messages.")
-@click.option("--no-default-system", is_flag=True,
-              help="Do not add the template's default system prompt to rows that have none.")
+@click.option("--default-system/--no-default-system", default=None,
+              help="Add the template's default system prompt to every row that has none / to none. Default:"
+                   " only where the template asks for one (chatml, llama3) and renders an instruction row;"
+                   " chat data and --style messages keep their own messages.")
 @click.option("--tokenizer", type=click.Path(),
               help="A tokenizer folder: use its EOS (and chat template for chat-style templates) and check"
                    " every example (one BOS, EOS trained on, special tokens, length).")
@@ -44,7 +47,7 @@ EXPORTS = ("openai", "sharegpt", "alpaca")
 @input_options
 @allow_empty_option
 @overwrite_option
-def format_cmd(data, out, template, template_dir, lang, style, to, conversational, no_default_system, tokenizer,
+def format_cmd(data, out, template, template_dir, lang, style, to, conversational, default_system, tokenizer,
                max_length, truncate, escape_special, token_ids, preview, preview_html, epochs,
                price_per_1m_tokens, mapping, fmt, strict, allow_empty):
     """Render a dataset with a prompt template into training-ready rows.
@@ -62,7 +65,7 @@ def format_cmd(data, out, template, template_dir, lang, style, to, conversationa
     summary = format_dataset(
         list(data), out, template=template, lang=lang, style=style, to=to, template_dir=template_dir,
         tokenizer=tokenizer, max_length=max_length, truncate=truncate, escape_special=escape_special,
-        conversational=conversational, default_system=not no_default_system, token_ids=token_ids,
+        conversational=conversational, default_system=default_system, token_ids=token_ids,
         preview=preview, preview_html=preview_html, epochs=epochs, price_per_1m_tokens=price_per_1m_tokens,
         mapping=mapping, fmt=fmt, strict=strict)
     if summary.previews:

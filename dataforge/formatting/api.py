@@ -39,7 +39,7 @@ _CACHE: collections.OrderedDict = collections.OrderedDict()
 
 
 def get_formatter(template: str = "chatml", lang: str = "en", tokenizer=None, *,
-                  template_dir: str | os.PathLike | None = None, default_system: bool = True,
+                  template_dir: str | os.PathLike | None = None, default_system: bool | None = None,
                   escape_special: bool = False) -> Formatter:
     """A Formatter, reused across calls with the same settings (templates compile once)."""
     key = (template, lang, id(tokenizer) if tokenizer is not None and not isinstance(tokenizer, (str, os.PathLike))
@@ -63,7 +63,8 @@ def format_record(record, template: str = "chatml", lang: str = "en", tokenizer=
     mistral, or one under `template_dir=`), "chat" (the tokenizer's own chat
     template) or "chat:<tokenizer folder>". With a tokenizer that has a chat
     template, the chat packs defer to it. `lang`: "auto" or a language code.
-    Keyword options: template_dir, default_system (True), escape_special (False).
+    Keyword options: template_dir, default_system (None: only where the pack asks for it, see
+    dataforge.formatting.core; True: every row without one; False: never), escape_special (False).
     Raises RowRejected for a record that cannot be formatted, ConfigError for bad settings.
     """
     fmt = get_formatter(template, lang, tokenizer, **options)

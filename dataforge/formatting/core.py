@@ -13,6 +13,13 @@ Which renderer is used:
   format (the model was trained on it) and the pack still decides the content
   (translated context header, default system prompt);
 - `chat` / `chat:<tokenizer folder>`: the tokenizer's chat template.
+
+The default system prompt (`default_system`): None (the default) adds the
+pack's one only where the pack asks for it (`default_system: true`) and
+renders the prompt of an instruction or preference row that has none; chat
+data (conversation records) and chat-shaped output (`messages()`,
+`prompt_messages()`) keep exactly their own messages. True adds it to every
+row without a system prompt (the user asked), False never.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ class Formatter:
     """Formats records with one template; counts languages, fallbacks and escapes."""
 
     def __init__(self, template: str | Pack = "chatml", lang: str = "en", tokenizer=None, *,
-                 template_dir: str | os.PathLike | None = None, default_system: bool = True,
+                 template_dir: str | os.PathLike | None = None, default_system: bool | None = None,
                  escape_special: bool = False):
         given_pack = template if isinstance(template, Pack) else None
         template = given_pack.name if given_pack else template
@@ -138,15 +145,18 @@ class Formatter:
                 "id": record.id, "lang": lang, "category": getattr(record, "category", ""),
                 "eos_token": self.eos_token, "bos_token": ""}
 
-    def _messages(self, record, strings: dict, lang: str, variables: dict | None = None) -> list[dict]:
-        """System (record's or default), user turn (instruction + translated context), no assistant."""
+    def _messages(self, record, strings: dict, lang: str, variables: dict | None = None,
+                  chat: bool = False) -> list[dict]:
+        """System (record's or default), user turn (instruction + translated context), no assistant.
+        `chat`: the messages are the output (chat-shaped rows), not text this pack renders."""
         if isinstance(record, ConversationRecord):
             msgs = [{"role": m["role"], "content": self._clean(m["content"], "messages")} for m in record.messages]
-            if msgs and msgs[0]["role"] != "system" and self._default_system(strings):
-                msgs.insert(0, {"role": "system", "content": strings["default_system"]})
+            default = self._default_system(strings, chat=True)  # chat data: only when the user asked
+            if msgs and msgs[0]["role"] != "system" and default:
+                msgs.insert(0, {"role": "system", "content": default})
             return msgs
         v = variables if variables is not None else self._variables(record, strings, lang)
-        system = v["system"] or self._default_system(strings)
+        system = v["system"] or self._default_system(strings, chat)
         msgs = [{"role": "system", "content": system}] if system else []
         if "user" in self.compiled.templates:
             user = self.compiled.render("user", v)
@@ -154,10 +164,13 @@ class Formatter:
             user = v["instruction"] + (f"\n\n{v['context']}" if v["context"] else "")
         return msgs + [{"role": "user", "content": user}]
 
-    def _default_system(self, strings: dict) -> str:
-        if self.default_system and self.pack.default_system:
-            return strings.get("default_system", "")
-        return ""
+    def _default_system(self, strings: dict, chat: bool = False) -> str:
+        """The default system prompt for a row without one ("" for none; see the module doc)."""
+        if self.default_system is None:
+            asked = self.pack.default_system and not chat
+        else:
+            asked = self.default_system
+        return strings.get("default_system", "") if asked else ""
 
     def _chat(self, messages: list[dict], add_generation_prompt: bool) -> str:
         if self.use_tokenizer_template:
@@ -344,7 +357,7 @@ class Formatter:
         lang, strings = self.choose(record)
         if isinstance(record, PreferenceRecord):
             raise RowError("preference rows have no single answer; use --style preference")
-        msgs = self._messages(record, strings, lang)
+        msgs = self._messages(record, strings, lang, chat=True)
         if isinstance(record, InstructionRecord):
             msgs.append({"role": "assistant", "content": self._clean(record.output, "output")})
         self._count_escape(record)
@@ -353,7 +366,7 @@ class Formatter:
     def prompt_messages(self, record) -> list[dict]:
         """System + user turn of a preference or instruction record (conversational preference)."""
         lang, strings = self.choose(record)
-        msgs = self._messages(record, strings, lang)
+        msgs = self._messages(record, strings, lang, chat=True)
         self._count_escape(record)
         return msgs
 

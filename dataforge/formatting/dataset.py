@@ -91,7 +91,7 @@ class FormatSummary:
 def format_dataset(data, out: str | os.PathLike | None = None, *, template: str = "chatml", lang: str = "auto",
                    style: str | None = None, to: str | None = None, template_dir=None, tokenizer=None,
                    max_length: int | None = None, truncate: bool = False, escape_special: bool = False,
-                   conversational: bool = False, default_system: bool = True, token_ids: bool = False,
+                   conversational: bool = False, default_system: bool | None = None, token_ids: bool = False,
                    preview: int = 0, preview_html: str | os.PathLike | None = None, epochs: int | None = None,
                    price_per_1m_tokens: float | None = None, mapping=None, fmt: str | None = None,
                    strict: bool = False) -> FormatSummary:

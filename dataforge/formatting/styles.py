@@ -5,7 +5,9 @@
 - messages:          {"messages"}                     OpenAI chat / TRL conversational
 - preference:        {"prompt", "chosen", "rejected"} TRL DPO/reward; plain text, or
                      conversational (lists of messages) with conversational=True
-Exports for other tools (`--to`): openai, sharegpt, alpaca, via dataforge.io.to_shape.
+Exports for other tools (`--to`): openai, sharegpt, alpaca, via dataforge.io.to_shape;
+preference data `--to openai` is OpenAI's preference (DPO) fine-tuning row
+(`openai_preference_row`).
 
 Each builder returns the row and the (prompt, completion) texts to check with
 a tokenizer, with the row field a truncation must shorten.
@@ -17,7 +19,7 @@ from dataforge.errors import ConfigError
 from dataforge.formatting.core import Formatter
 from dataforge.io import check_target, to_shape
 from dataforge.io.shapes import RowError
-from dataforge.records import PreferenceRecord
+from dataforge.records import PreferenceRecord, prompt_text
 
 STYLES = ("text", "prompt-completion", "messages", "preference")
 EXPORTS = ("openai", "sharegpt", "alpaca")
@@ -31,7 +33,12 @@ def check_style(style: str | None, to: str | None, kind: str, conversational: bo
     if to:
         if to not in EXPORTS:
             raise ConfigError(f"unknown --to '{to}'", f"use one of: {', '.join(EXPORTS)}")
-        check_target(to, kind)
+        if kind == "preference" and to != "openai":
+            raise ConfigError(f"--to {to} cannot hold preference (chosen/rejected) data",
+                              "use --to openai (OpenAI's preference fine-tuning rows), --style preference"
+                              " [--conversational] (TRL's DPO rows), or `dataforge convert --to trl|trl-chat`")
+        if kind != "preference":
+            check_target(to, kind)
         return "export"
     style = style or ("preference" if kind == "preference" else "text")
     if style not in STYLES:
@@ -52,6 +59,10 @@ def build_row(fmt: Formatter, record, style: str, *, to: str | None = None, conv
               need_text: bool = False) -> tuple[dict, list[tuple[str, str, str | None]]]:
     """(row, [(prompt, completion, field to shorten on truncation)]); raises RowError for a bad row."""
     if style == "export":
+        if isinstance(record, PreferenceRecord):
+            if to != "openai":
+                raise RowError(f"preference rows cannot be written as {to}")
+            return openai_preference_row(record), []
         row = to_shape(record, to)
         if to == "openai":
             row = {"messages": row["messages"]}  # OpenAI refuses unknown top-level keys
@@ -78,6 +89,23 @@ def build_row(fmt: Formatter, record, style: str, *, to: str | None = None, conv
         return row, [(p, ch, None), (p, rj, None)]
     p, ch, rj = fmt.preference(record)
     return {"id": record.id, "prompt": p, "chosen": ch, "rejected": rj}, [(p, ch, "chosen"), (p, rj, "rejected")]
+
+
+def openai_preference_row(record) -> dict:
+    """OpenAI's preference (DPO) fine-tuning row: the prompt as `input.messages` (system, earlier turns,
+    the last user turn), the chosen and rejected answers as one-message outputs. No default system
+    prompt: an export carries the record's own messages only."""
+    system = record.system
+    msgs = ([{"role": "system", "content": system}] if system else []) + list(getattr(record, "history", ()) or ())
+    msgs.append({"role": "user", "content": prompt_text(record)})
+    row = {"input": {"messages": msgs}}
+    tools = getattr(record, "tools", None)
+    if tools:
+        row["input"]["tools"] = tools
+    for key, which in (("preferred_output", "chosen"), ("non_preferred_output", "rejected")):
+        turns = getattr(record, f"{which}_turns", None)
+        row[key] = list(turns) if turns else [{"role": "assistant", "content": getattr(record, which)}]
+    return row
 
 
 def text_rows(fmt: Formatter, records: list, style: str) -> list:

@@ -11,6 +11,8 @@ from dataforge.cli.main import cli
 from dataforge.errors import InputError
 from dataforge.formatting import format_dataset, validate_openai
 from dataforge.formatting.openai_check import GUIDANCE, default_epochs, example_errors
+from dataforge.formatting.styles import openai_preference_row
+from dataforge.records import PreferenceRecord
 from dataforge.tokencount import estimate_one
 
 
@@ -82,3 +84,94 @@ def test_each_rule_of_the_guide_is_checked(row, problem):
     report = validate_openai([good] * 10 + [row])
     assert report.ok and report.invalid == 1 and problem in report.row_errors[0][1]
     assert not validate_openai([good] * 9 + [row]).ok  # nine valid examples are too few
+
+
+PREFERENCE = [{"prompt": f"Question {i}?", "chosen": f"A careful answer {i}.", "rejected": f"No idea {i}."}
+              for i in range(12)]
+
+
+def test_preference_data_writes_openai_preference_rows(tmp_path):
+    rows_in = PREFERENCE + [{"prompt": "Same?", "chosen": "Same.", "rejected": " Same. "},
+                            {"prompt": "Be kind.", "chosen": "Sure.", "rejected": "No."}]
+    out = tmp_path / "dpo.jsonl"
+    s = format_dataset(write(tmp_path / "pref.jsonl", rows_in), out, to="openai", epochs=1,
+                       price_per_1m_tokens=10.0)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 13 and all(example_errors(r) == [] for r in rows)
+    assert rows[0] == {"input": {"messages": [{"role": "user", "content": "Question 0?"}]},
+                       "preferred_output": [{"role": "assistant", "content": "A careful answer 0."}],
+                       "non_preferred_output": [{"role": "assistant", "content": "No idea 0."}]}
+    # a record's own system prompt opens the input; no default one is added
+    record = PreferenceRecord(instruction="Be kind.", context="Be brief.", chosen="Sure.", rejected="No.",
+                              meta={"system": "You are gentle."})
+    assert openai_preference_row(record)["input"]["messages"] == [
+        {"role": "system", "content": "You are gentle."}, {"role": "user", "content": "Be kind.\n\nBe brief."}]
+    assert rows[-1]["input"]["messages"] == [{"role": "user", "content": "Be kind."}]
+    # the pair with no preference is rejected with the reason, not written
+    reject = json.loads((tmp_path / "dpo.jsonl.rejects.jsonl").read_text().splitlines()[0])
+    assert "no preference to learn" in reject["reason"] and s.rejected == 1
+    report = s.openai
+    assert report.ok and report.examples == 13 and report.invalid == 1 and report.kinds == {"preference"}
+    # tokens: the input once and both answers, 3 per message + 3 (OpenAI's recipe)
+    assert report.tokens[0] == (3 * 3 + 3 + estimate_one("Question 0?") + estimate_one("A careful answer 0.")
+                                + estimate_one("No idea 0."))
+    assert "13 valid preference (DPO) example(s)" in "\n".join(s.lines())
+
+
+@pytest.mark.parametrize("row,problem", [
+    ({"input": {"messages": [{"role": "user", "content": "Hi"}]},
+      "preferred_output": [{"role": "assistant", "content": "Hello"}, {"role": "assistant", "content": "x"}],
+      "non_preferred_output": [{"role": "assistant", "content": "Go away"}]}, "exactly one assistant message"),
+    ({"input": {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yes?"}]},
+      "preferred_output": [{"role": "assistant", "content": "Hello"}],
+      "non_preferred_output": [{"role": "assistant", "content": "Go away"}]}, "must end with a user"),
+    ({"input": {"messages": []}, "preferred_output": [{"role": "assistant", "content": "Hello"}],
+      "non_preferred_output": [{"role": "assistant", "content": "Go away"}]}, "missing or empty 'input.messages'"),
+    ({"input": {"messages": [{"role": "user", "content": "Hi"}]},
+      "preferred_output": [{"role": "user", "content": "Hello"}],
+      "non_preferred_output": [{"role": "assistant", "content": "Go away"}]}, "must be an assistant message"),
+    ({"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant",
+      "content": "Hello"}], "non_preferred_output": [{"role": "assistant", "content": " "}]}, "empty content"),
+    ({"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant",
+      "content": "Hello"}], "non_preferred_output": [{"role": "assistant", "content": "Go"}], "id": "7"},
+     "unrecognized top-level keys ['id']"),
+])
+def test_each_preference_rule_is_checked(row, problem):
+    good = {"input": {"messages": [{"role": "user", "content": "Hi"}]},
+            "preferred_output": [{"role": "assistant", "content": "Hello"}],
+            "non_preferred_output": [{"role": "assistant", "content": "Go away"}]}
+    report = validate_openai([good] * 10 + [row])
+    assert report.ok and report.invalid == 1 and problem in report.row_errors[0][1]
+
+
+def test_a_file_mixing_chat_and_preference_examples_is_refused():
+    chat = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+    pref = {"input": {"messages": [{"role": "user", "content": "Hi"}]},
+            "preferred_output": [{"role": "assistant", "content": "Hello"}],
+            "non_preferred_output": [{"role": "assistant", "content": "Go away"}]}
+    report = validate_openai([chat] * 10 + [pref] * 10)
+    assert not report.ok and "mixes chat and preference" in report.errors[0]
+
+
+def test_tool_calls_are_valid_chat_examples():
+    call = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+        "name": "weather", "arguments": '{"city": "Paris"}'}}]}
+    row = {"messages": [{"role": "user", "content": "Weather in Paris?"}, call,
+                        {"role": "tool", "tool_call_id": "c1", "content": "18C"},
+                        {"role": "assistant", "content": "It is 18C."}],
+           "tools": [{"type": "function", "function": {"name": "weather", "parameters": {}}}]}
+    assert example_errors(row) == []
+    report = validate_openai([row] * 10)
+    assert report.ok and report.tokens[0] > validate_openai([{"messages": [row["messages"][0],
+                                                                          row["messages"][3]]}] * 10).tokens[0]
+
+
+@pytest.mark.parametrize("to", ["sharegpt", "alpaca"])
+def test_preference_data_to_a_chat_export_names_what_exists(tmp_path, to):
+    res = CliRunner().invoke(cli, ["-q", "format", str(write(tmp_path / "p.jsonl", PREFERENCE)), "-o",
+                                   str(tmp_path / "o.jsonl"), "--to", to])
+    assert res.exit_code == 1 and f"--to {to} cannot hold preference" in res.output
+    hint = next(line for line in res.output.splitlines() if line.startswith("hint:"))
+    assert "--to openai" in hint and "--style preference" in hint and "dataforge convert --to trl" in hint
+    assert "--to preference" not in hint  # `format --to` has no such choice
+    assert not (tmp_path / "o.jsonl").exists()

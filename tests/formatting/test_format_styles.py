@@ -191,3 +191,28 @@ def test_a_template_refusing_a_row_rejects_only_that_row(tmp_path):
     assert (s.written, s.rejected) == (6, 4) and s.reasons == {"the template refused this row": 4}
     first = read(tmp_path / "o.jsonl")[0]
     assert first["prompt"] == "user: q1\n" and first["completion"] == "assistant: a1\n</s>"
+
+
+def test_chat_data_without_a_system_prompt_gets_none(tmp_path):
+    """Conversations and --style messages keep exactly their own messages; the pack's default system
+    prompt goes only where the template renders an instruction row, or where the user asks."""
+    chat = write(tmp_path / "chat.jsonl", [CHAT])
+    s = format_dataset(chat, tmp_path / "m.jsonl", template="chatml", style="messages")
+    assert s.written == 1 and read(tmp_path / "m.jsonl")[0]["messages"] == CHAT["messages"]
+    format_dataset(chat, tmp_path / "pc.jsonl", template="llama3", style="prompt-completion")
+    assert "system" not in read(tmp_path / "pc.jsonl")[0]["prompt"]
+    instr = write(tmp_path / "i.jsonl", INSTR[:1])
+    format_dataset(instr, tmp_path / "im.jsonl", template="chatml", style="messages")
+    assert [m["role"] for m in read(tmp_path / "im.jsonl")[0]["messages"]] == ["user", "assistant"]
+    format_dataset(write(tmp_path / "p.jsonl", PREF), tmp_path / "pm.jsonl", template="chatml", conversational=True)
+    assert [m["role"] for m in read(tmp_path / "pm.jsonl")[0]["prompt"]] == ["user"]
+    # the chatml pack asks for one when it renders an instruction row as text
+    format_dataset(instr, tmp_path / "t.jsonl", template="chatml", style="text")
+    assert read(tmp_path / "t.jsonl")[0]["text"].startswith("<|im_start|>system\nYou are a helpful assistant.")
+    # the user asks: every row without one gets it; or none does
+    res = run("format", chat, "-o", tmp_path / "asked.jsonl", "-t", "chatml", "--style", "messages",
+              "--default-system")
+    assert res.exit_code == 0, res.output
+    assert read(tmp_path / "asked.jsonl")[0]["messages"][0]["role"] == "system"
+    res = run("format", instr, "-o", tmp_path / "none.jsonl", "-t", "chatml", "--no-default-system")
+    assert res.exit_code == 0 and "system" not in read(tmp_path / "none.jsonl")[0]["text"]
