@@ -272,7 +272,7 @@ def _dry_run(model: str, opts: OpenAIOptions, method: str, export):
     cost = "-" if rep.cost is None else f"${rep.cost:,.2f}"
     memory = [("training tokens", f"{rep.billed_tokens:,}", f"{rep.epochs} epoch(s)"
                + ("" if rep.epochs_given else " (OpenAI's default for this size)")
-               + (", estimated at 4 characters/token" if rep.estimated else "")),
+               + (", estimated for o200k_base" if rep.estimated else "")),
               ("estimated cost", cost, "set price_per_1m_tokens for an estimate" if rep.cost is None else ""),
               ("local memory", "0", "trained on OpenAI's servers")]
     example = exp.chat_of(export.train[0]) if export.train else {}
