@@ -6,8 +6,7 @@ import click
 
 from dataforge.cli.options import allow_empty_option, input_options, overwrite_option
 from dataforge.dedup.keys import NGRAM, THRESHOLD
-
-TARGETS = ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruction", "preference")
+from dataforge.io.export import TARGETS  # every shape convert writes
 
 
 @click.command("dedup")

@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass
 
 from dataforge.errors import ConfigError
-from dataforge.records import ConversationRecord, Record, prompt_text
+from dataforge.records import ConversationRecord, Record, content_id, prompt_text
 
 # The near-duplicate settings dedup uses by default and report always uses.
 NGRAM = 5  # shingle size in tokens (words; characters for scripts written without spaces)
@@ -45,6 +45,8 @@ PRESETS = ("auto", "prompt", "instruction", "all")
 _FIELDS = {
     "instruction": {"instruction", "context", "output", "category", "lang", "system", "id"},
     "preference": {"instruction", "context", "chosen", "rejected", "lang", "system", "id"},
+    "kto": {"instruction", "context", "completion", "label", "lang", "system", "id"},
+    "text": {"text", "lang", "id"},
 }
 # A token of its own between fields ("a" + "b c" must not equal "a b" + "c"). Prompt-side parts
 # follow _SEP, answer parts follow _ANS. Neither is a word character, so shingles ignore both,
@@ -95,11 +97,12 @@ class KeySpec:
 
     def check(self, kind: str) -> None:
         """Refuse a record field that this kind of data does not have (chosen on instruction data...)."""
-        other = {"instruction": "preference", "preference": "instruction"}[kind]
+        mine = _FIELDS.get(kind, set())
+        others = set().union(*(f for k, f in _FIELDS.items() if k != kind))
         for name in self.fields:
-            if name in _FIELDS[other] and name not in _FIELDS[kind]:
+            if name in others and name not in mine:
                 raise ConfigError(f"--key {name}: {kind} data has no '{name}' field",
-                                  f"{kind} fields: {', '.join(sorted(_FIELDS[kind]))}")
+                                  f"{kind} fields: {', '.join(sorted(mine))}")
 
     def resolved(self, kind: str) -> "KeySpec":
         """`auto` made concrete for this kind of data; any other key as it is."""
@@ -119,6 +122,9 @@ class KeySpec:
                 return whole_text(record)
             return _SEP.join(_text_of(field_value(record, f)) for f in self.fields)
         if preset == "prompt":
+            history = getattr(record, "history", None)
+            if history:  # a prompt of several turns: all of them, in order (the same last turn alone is not
+                return _SEP.join([*(message_text(m) for m in history), prompt_text(record)])  # the same prompt)
             return prompt_text(record)
         if preset == "instruction":
             return record.instruction
@@ -153,9 +159,9 @@ def whole_text(record: Record) -> str:
     give the same text, so converting a file does not change what is a duplicate.
     """
     if isinstance(record, ConversationRecord):
-        text = ""
-        for i, m in enumerate(record.messages):
-            content = _clean(m["content"])
+        text = _tools_text(record)  # the tools offered are part of the example
+        for i, m in enumerate(record.messages, 1 if text else 0):
+            content = _clean(message_text(m))
             if m["role"] == "assistant":
                 text += _ANS + content
             else:
@@ -164,10 +170,31 @@ def whole_text(record: Record) -> str:
     if not hasattr(record, "instruction"):
         return _SEP.join(_text_of(getattr(record, f, "")) for f in record.text_fields)
     system = record.meta.get("system", "") if isinstance(record.meta, dict) else ""
-    prompt = [system, prompt_text(record)] if system else [prompt_text(record)]
+    prompt = [t for t in (_tools_text(record), system) if t] + [message_text(m) for m in getattr(record, "history", ())]
+    prompt.append(prompt_text(record))
     if record.kind == "preference":
-        return _join(prompt, [record.chosen, record.rejected])
+        answers = [" ".join(message_text(m) for m in turns) if turns else text
+                   for text, turns in ((record.chosen, record.chosen_turns), (record.rejected, record.rejected_turns))]
+        return _join(prompt, answers)
+    if record.kind == "kto":  # the label is part of the example: the same answer judged both ways is no copy
+        return _join(prompt, [record.completion, "good" if record.label else "bad"])
     return _join(prompt, [record.output])
+
+
+def _tools_text(record: Record) -> str:
+    """The tools offered, as one token: other tools make another example, yet a long tool list shared by
+    every row must not make rows near duplicates by itself."""
+    tools = getattr(record, "tools", None)
+    return f"tools{content_id('tools', tools)}" if tools else ""
+
+
+def message_text(m: dict) -> str:
+    """A message's text for comparing: its content, and its tool calls (name and arguments) if any."""
+    calls = m.get("tool_calls")
+    if not calls:
+        return m["content"]
+    called = " ".join(f"{c['function']['name']} {c['function']['arguments']}" for c in calls)
+    return f"{m['content']} {called}" if m["content"] else called
 
 
 def row_keys(record: Record) -> tuple[str, str]:
@@ -204,8 +231,10 @@ def _text_of(value) -> str:
 def record_length(record: Record) -> int:
     """Characters over all text fields (what `--keep longest` compares)."""
     if isinstance(record, ConversationRecord):
-        return sum(len(m["content"]) for m in record.messages)
-    return sum(len(getattr(record, f)) for f in record.text_fields)
+        return sum(len(message_text(m)) for m in record.messages)
+    extra = sum(len(message_text(m)) for name in ("history", "chosen_turns", "rejected_turns")
+                for m in getattr(record, name, ()))
+    return sum(len(getattr(record, f)) for f in record.text_fields) + extra
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,8 @@ class Prepared:
 def default_target(ds) -> str:
     if ds.shape in SAME_SHAPE:
         return SAME_SHAPE[ds.shape]
-    if ds.kind == "preference":
-        return "preference"
+    if ds.kind in ("preference", "kto", "text"):  # dataforge's own rows of that kind
+        return ds.kind
     return "openai" if any(s in ("openai", "sharegpt") for s in ds.shapes.values()) else "instruction"
 
 

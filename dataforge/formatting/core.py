@@ -150,6 +150,7 @@ class Formatter:
         """System (record's or default), user turn (instruction + translated context), no assistant.
         `chat`: the messages are the output (chat-shaped rows), not text this pack renders."""
         if isinstance(record, ConversationRecord):
+            _plain_turns(record.messages, record.tools, "messages")
             msgs = [{"role": m["role"], "content": self._clean(m["content"], "messages")} for m in record.messages]
             default = self._default_system(strings, chat=True)  # chat data: only when the user asked
             if msgs and msgs[0]["role"] != "system" and default:
@@ -162,6 +163,13 @@ class Formatter:
             user = self.compiled.render("user", v)
         else:
             user = v["instruction"] + (f"\n\n{v['context']}" if v["context"] else "")
+        history = getattr(record, "history", None)
+        if history:  # a prompt of several turns (HH-RLHF, ShareGPT preference): its earlier turns in order
+            if self.pack.type == "prompt" and not self.use_tokenizer_template:
+                raise RowError(f"the prompt has several turns, which the '{self.pack.name}' template cannot"
+                               " write; use chatml, llama3, mistral or chat", "history")
+            _plain_turns(history, getattr(record, "tools", None), "history")
+            msgs += [{"role": m["role"], "content": self._clean(m["content"], "history")} for m in history]
         return msgs + [{"role": "user", "content": user}]
 
     def _default_system(self, strings: dict, chat: bool = False) -> str:
@@ -337,10 +345,13 @@ class Formatter:
         if not isinstance(record, PreferenceRecord):
             raise RowError(f"{record.kind} rows have no chosen/rejected answers; --style preference needs"
                            " preference data")
+        if record.chosen_turns or record.rejected_turns:
+            raise RowError("an answer continues over several turns (or calls tools), which format's templates do"
+                           " not write; use `dataforge convert --to trl-chat`", "chosen")
         lang, strings = self.choose(record)
         v = self._variables(record, strings, lang)
         chosen, rejected = self._clean(record.chosen, "chosen"), self._clean(record.rejected, "rejected")
-        if self.pack.type == "prompt":
+        if self.pack.type == "prompt" and not record.history:
             prompt = self.compiled.render("prompt", {**v, "output": chosen})
             out = (prompt, self.compiled.render("completion", {**v, "output": chosen}),
                    self.compiled.render("completion", {**v, "output": rejected}))
@@ -377,6 +388,15 @@ class Formatter:
         if self._escaped_this_row and self._counted is not record:  # once per record, however many views
             self.escaped_rows += 1
             self._counted = record
+
+
+def _plain_turns(messages: list[dict], tools, field: str) -> None:
+    """Templates here render role and text only: a row with tool calls, tool results or tools is
+    refused rather than written without them."""
+    if tools or any(len(m) != 2 for m in messages):
+        raise RowError("has tool calls, tool results, tool definitions or other message fields, which format's"
+                       " templates do not render; use `dataforge convert --to trl-chat` (TRL applies the model's"
+                       " chat template with tools=) or format --to openai", field)
 
 
 def _render_tokenizer_template(tok, messages: list[dict], add_generation_prompt: bool) -> str:

@@ -26,6 +26,16 @@ EXPORTS = ("openai", "sharegpt", "alpaca")
 TRUNCATABLE = ("text", "prompt-completion")
 
 
+# kinds of data that no template style holds, and what to do instead
+_NOT_FORMATTED = {
+    "kto": ("KTO data (completions labelled good or bad) is not formatted as SFT text: the bad completions would"
+            " be trained on as answers", "write it for a KTO trainer: `dataforge convert --to trl` (or trl-chat,"
+            " llamafactory-sharegpt)"),
+    "text": ("plain text needs no prompt template", "`dataforge convert --to trl` writes TRL's {\"text\"} rows;"
+             " --to llamafactory-alpaca writes LLaMA-Factory pretraining rows"),
+}
+
+
 def check_style(style: str | None, to: str | None, kind: str, conversational: bool = False) -> str:
     """The style to use for data of `kind`, or a one-line error naming what to change."""
     if style and to:
@@ -40,6 +50,8 @@ def check_style(style: str | None, to: str | None, kind: str, conversational: bo
         if kind != "preference":
             check_target(to, kind)
         return "export"
+    if kind in _NOT_FORMATTED:
+        raise ConfigError(*_NOT_FORMATTED[kind])
     style = style or ("preference" if kind == "preference" else "text")
     if style not in STYLES:
         raise ConfigError(f"unknown --style '{style}'", f"use one of: {', '.join(STYLES)}")

@@ -30,8 +30,9 @@ from dataforge.progress import progress_bar
 TEXT_FIELDS = {
     "instruction": ("instruction", "context", "output"),
     "preference": ("instruction", "context", "chosen", "rejected"),
+    "kto": ("instruction", "context", "completion"),
 }
-ANSWER_FIELDS = {"instruction": ("output",), "preference": ("chosen", "rejected")}
+ANSWER_FIELDS = {"instruction": ("output",), "preference": ("chosen", "rejected"), "kto": ("completion",)}
 REJECT_EXAMPLES = 20
 OFFER_ROWS = 50_000  # rows per block: handed to `on_rows`, then turned into a polars frame
 
@@ -94,6 +95,9 @@ def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
     with sink, progress_bar("reading", unit="rows") as bar:
         ds = read_dataset(data, fmt=fmt, mapping=mapping, rejects=sink, require_text=False,
                           progress=bar)
+        if ds.kind not in TEXT_FIELDS:  # plain text has no prompt or answer to measure
+            raise InputError(f"{_name(data)}: the report measures prompts and answers; this is {ds.kind} data",
+                             "inspect and dedup read it; the report does not cover plain text yet")
         on_rows = on_open(ds) if on_open else None
         fields = TEXT_FIELDS[ds.kind]
         names = ("id", "file", "line", *fields, "category", "lang", "system", "turns", "dedup_key", "dedup_prompt")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 
 from dataforge.errors import ConfigError, DataforgeError
-from dataforge.records import ConversationRecord, PreferenceRecord, prompt_text
+from dataforge.records import ConversationRecord, PreferenceRecord, prompt_messages, prompt_text
 
 CHAT_TEMPLATE = "chat_template"
 _CHAT_NAMES = (CHAT_TEMPLATE, "chat")
@@ -43,14 +43,22 @@ def check_template(template: str, tokenizer, lang: str = "en") -> str:
 def _messages(record, system: str = "") -> tuple[list[dict], str | None]:
     """Prompt messages and the final answer (None for preference records)."""
     if isinstance(record, ConversationRecord):
+        if record.tools or any(len(m) != 2 for m in record.messages):
+            raise RenderError("the chat has tool calls or tools, which training does not render yet;"
+                              " `dataforge convert --to trl-chat` writes it for TRL")
         msgs = [dict(m) for m in record.messages]
         last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=None)
         if last is None or last == 0:
             raise RenderError("the chat has no assistant turn after a prompt")
         return msgs[:last], msgs[last]["content"]
+    if isinstance(record, PreferenceRecord):  # the whole prompt: system, earlier turns, last user turn
+        if record.tools or record.chosen_turns or record.rejected_turns or any(len(m) != 2 for m in record.history):
+            raise RenderError("the pair has tools or answers of several turns, which training does not render yet;"
+                              " `dataforge convert --to trl-chat` writes it for TRL")
+        return prompt_messages(record), None
     msgs = [{"role": "system", "content": system}] if system else []
     msgs.append({"role": "user", "content": prompt_text(record)})
-    return msgs, None if isinstance(record, PreferenceRecord) else record.output
+    return msgs, record.output
 
 
 def _chat(tokenizer, prompt_msgs: list[dict], answer: str) -> tuple[str, str]:
