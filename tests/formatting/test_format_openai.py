@@ -107,6 +107,12 @@ def test_preference_data_writes_openai_preference_rows(tmp_path):
     assert openai_preference_row(record)["input"]["messages"] == [
         {"role": "system", "content": "You are gentle."}, {"role": "user", "content": "Be kind.\n\nBe brief."}]
     assert rows[-1]["input"]["messages"] == [{"role": "user", "content": "Be kind."}]
+    # a prompt of several turns keeps them, in order, before the last user turn
+    multi = PreferenceRecord(instruction="And now?", chosen="Yes.", rejected="No.",
+                             history=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}])
+    row = openai_preference_row(multi)
+    assert [m["content"] for m in row["input"]["messages"]] == ["Hi", "Hello", "And now?"]
+    assert example_errors(row) == []
     # the pair with no preference is rejected with the reason, not written
     reject = json.loads((tmp_path / "dpo.jsonl.rejects.jsonl").read_text().splitlines()[0])
     assert "no preference to learn" in reject["reason"] and s.rejected == 1
