@@ -17,7 +17,10 @@ entry-point group `dataforge.trainers` (see `dataforge.train.registry`):
 Importing the object must stay light (no torch at module top level), so that
 `dataforge plugins` and option validation stay fast; import heavy libraries
 inside `train`. Optional: `check_model(options, model_config) -> list[str]`
-(checks against the model's config.json), and for a hosted service
+(checks against the model's config.json), `prepare_data(data, tokenizer,
+options, **same keywords as dataforge.train.data.prepare_data)` returning a
+`PreparedData` (for rows other than SFT examples or pairs, e.g. RL prompts),
+and for a hosted service
 `hosted = True` with `run_hosted(model, data, output, **train_kwargs)`, which
 then receives the raw arguments instead of a TrainJob (see the openai plugin).
 """
