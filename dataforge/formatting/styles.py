@@ -76,8 +76,8 @@ def build_row(fmt: Formatter, record, style: str, *, to: str | None = None, conv
                 raise RowError(f"preference rows cannot be written as {to}")
             return openai_preference_row(record), []
         row = to_shape(record, to)
-        if to == "openai":
-            row = {"messages": row["messages"]}  # OpenAI refuses unknown top-level keys
+        if to == "openai":  # OpenAI refuses unknown top-level keys: the id goes, tools stay
+            row = {k: v for k, v in row.items() if k in ("messages", "tools", "parallel_tool_calls")}
         return row, []
     if style == "text":
         p, c = fmt.pair(record)

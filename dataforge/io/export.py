@@ -175,6 +175,9 @@ def _trl_chat(record: Record) -> dict:
                "completion": [{"role": "assistant", "content": record.completion}], "label": record.label}
     else:
         msgs = hf_messages(messages_of(record))
+        if msgs[-2]["role"] not in ("user", "tool"):  # TRL adds the generation prompt after a user/tool turn only
+            raise RowError("the answer follows no user turn (a system prompt, then the assistant), which TRL's"
+                           " prompt/completion rows cannot hold; use --to openai")
         row = {"id": record.id, "prompt": msgs[:-1], "completion": msgs[-1:]}
     if getattr(record, "tools", None):
         row["tools"] = wrapped_tools(record.tools)

@@ -147,6 +147,15 @@ def entry(file_name: str, target: str, kind: str, columns_seen: set[str]) -> dic
     return out
 
 
+def dataset_name(output: Path) -> str:
+    """The entry's name: the file name without its data suffixes (dpo.jsonl.gz -> dpo)."""
+    name = output.name
+    for suffix in (".gz", ".zst", ".jsonl", ".json", ".parquet", ".csv"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
 def info_path(output: str | os.PathLike) -> Path:
     return Path(output).resolve().parent / "dataset_info.json"
 
@@ -160,7 +169,7 @@ def write_entry(output: str | os.PathLike, target: str, kind: str, columns_seen:
     from dataforge.io.atomic import atomic_write_text
 
     out = Path(output)
-    name = out.name.split(".")[0]
+    name = dataset_name(out)
     path = info_path(out)
     info: dict = {}
     if path.exists():

@@ -33,7 +33,8 @@ OWNED = {
     "sharegpt-preference": ("conversations", "messages", "chosen", "rejected", "system", "tools"),
     "openai-preference": ("input", "preferred_output", "non_preferred_output"),
     "llamafactory-v1-preference": ("chosen_messages", "rejected_messages", "tools"),
-    "kto": ("instruction", "context", "input", "completion", "label", "system", "history", "tools"),
+    "kto": ("instruction", "context", "input", "completion", "output", "label", "kto_tag", "system", "history",
+            "tools"),
     "trl-kto": ("prompt", "completion", "label", "kto_tag", "tools"),
     "openai-kto": ("messages", "label", "kto_tag", "tools"),
     "sharegpt-kto": ("conversations", "label", "kto_tag", "system", "tools"),
@@ -181,8 +182,10 @@ def _kto(row: dict, shape: str, system: str, history: list, instruction: str, co
 
 def kto_from_native(row: dict) -> KTORecord:
     context = text(row, "context", False) or text(row, "input", False)
+    completion = text(row, "completion") if row.get("completion") is not None or "output" not in row \
+        else text(row, "output")  # LLaMA-Factory's Alpaca KTO rows keep the completion in `output`
     return _kto(row, "kto", text(row, "system", False), _history(row.get("history")), text(row, "instruction"),
-                _answer(text(row, "completion"), "completion"), tools_of(row), context)
+                _answer(completion, "completion"), tools_of(row), context)
 
 
 def kto_from_trl(row: dict) -> KTORecord:

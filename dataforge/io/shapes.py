@@ -31,6 +31,7 @@ _common = common  # the old private name, still imported by a few callers
 # shape name -> (kind of data, columns the shape owns)
 SHAPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "openai": ("instruction", ("messages", "tools")),
+    "llamafactory-v1": ("instruction", ("messages", "tools")),  # messages whose content is a list of {type, value}
     "sharegpt": ("instruction", ("conversations", "system", "tools")),
     "trl-completion": ("instruction", ("prompt", "completion", "tools")),
     "dolly": ("instruction", ("instruction", "context", "response")),
@@ -63,7 +64,10 @@ def detect_shape(columns: set[str], sample: list[dict] | None = None) -> str | N
         if kto:
             return "openai-kto"
         # dataforge's own rows mix instruction rows and multi-turn `messages` rows
-        return "instruction" if {"instruction", "output"} <= columns else "openai"
+        if {"instruction", "output"} <= columns:
+            return "instruction"
+        return "llamafactory-v1" if any(_v1_parts(r.get("messages")) for r in sample if isinstance(r, dict)) \
+            else "openai"
     if "conversations" in columns:
         return "sharegpt-kto" if kto else "sharegpt"
     if {"chosen", "rejected"} <= columns:
@@ -75,7 +79,7 @@ def detect_shape(columns: set[str], sample: list[dict] | None = None) -> str | N
         if values and all(is_transcript(v) for v in values if v is not None):
             return "hh-rlhf"
         return "trl-implicit-preference"
-    if "completion" in columns and kto:
+    if kto and ("completion" in columns or {"instruction", "output"} <= columns):  # TRL / dataforge / Alpaca KTO
         return "kto" if "instruction" in columns else "trl-kto"
     if {"prompt", "completion"} <= columns:
         return "trl-completion"
@@ -86,6 +90,13 @@ def detect_shape(columns: set[str], sample: list[dict] | None = None) -> str | N
     if "text" in columns:
         return "text"
     return None
+
+
+def _v1_parts(messages) -> bool:
+    """LLaMA-Factory v1 rows: content is a list of parts that carry `value` (OpenAI's carry `text`)."""
+    return isinstance(messages, list) and any(
+        isinstance(m, dict) and isinstance(m.get("content"), list)
+        and any(isinstance(p, dict) and "value" in p for p in m["content"]) for m in messages)
 
 
 def unknown_shape_error(columns: set[str], source: str) -> InputError:
@@ -194,6 +205,7 @@ def _from_native(row: dict) -> Record:
 
 _MAPPERS: dict[str, Callable[[dict], Record]] = {
     "openai": _from_openai,
+    "llamafactory-v1": _from_openai,
     "sharegpt": _from_sharegpt,
     "trl-completion": _from_completion,
     "dolly": _from_dolly,
