@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from train_helpers import metric_rows, weights
+from train_helpers import metric_rows, weights, write_jsonl
 from transformers import TrainerCallback
 
 from dataforge.train import train
@@ -116,10 +116,45 @@ def test_dpo_logs_rewards_and_margins_against_the_disabled_adapter(tiny_model_di
     assert run.kind == "adapter" and (out / "adapter_config.json").is_file()
 
 
-def test_reward_model_beats_chance_on_held_out_pairs(tiny_model_dir, pref_data, tmp_path):
+def _word_pairs(numbers) -> list[dict]:
+    """Content-dependent pairs: the prompt names a word and the chosen answer is that word, the rejected one the
+    other word. Each answer is chosen as often as it is rejected, so no fixed pattern in the answers (and no
+    untrained model) ranks them: only reading the prompt does."""
+    return [{"instruction": f"Message {n}: answer with the word {w}.", "chosen": w, "rejected": v}
+            for n in numbers for w, v in (("red", "blue"), ("blue", "red"))]
+
+
+def _pairwise_accuracy(model, rows) -> float:
+    model.eval()
+    with torch.no_grad():
+        wins = [model(torch.tensor([r["chosen_ids"]])).logits.item() > model(torch.tensor([r["rejected_ids"]])).logits.item()
+                for r in rows]
+    return sum(wins) / len(wins)
+
+
+def test_reward_model_learns_what_the_prompt_asks_for(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    from dataforge.train.data import prepare_data
+    from dataforge.train.run import load_tokenizer
+    from dataforge_hf_trainers.options import RewardOptions
+
+    data = write_jsonl(tmp_path / "pairs.jsonl", _word_pairs(range(60)))  # varied filler, so it learns the rule
+    held_file = write_jsonl(tmp_path / "held.jsonl", _word_pairs(range(100, 110)))  # unseen prompts, balanced
+    tok = load_tokenizer(tiny_model_dir)
+    held = prepare_data(held_file, tok, RewardOptions(eval_split=0), output=None, expect_kind="preference").train
+    assert len(held) == 20
+    untrained = []
+    for seed in range(3):  # the base model with a fresh score head, as the trainer starts
+        torch.manual_seed(seed)
+        base = AutoModelForSequenceClassification.from_pretrained(str(tiny_model_dir), num_labels=1)
+        base.config.pad_token_id = tok.pad_token_id
+        untrained.append(_pairwise_accuracy(base, held))
     out = tmp_path / "reward"
-    run = _train("reward", tiny_model_dir, pref_data, out, "max_steps=10", "learning_rate=1e-3", "batch_size=8",
-                 "eval_split=0.25")
-    assert run.counts["eval"] >= 5
-    assert run.metrics["eval_accuracy"] > 0.8  # chance is 0.5
+    run = _train("reward", tiny_model_dir, data, out, "max_steps=40", "learning_rate=5e-3", "batch_size=8",
+                 "eval_split=0.2")
+    trained = _pairwise_accuracy(AutoModelForSequenceClassification.from_pretrained(str(out)), held)
+    assert max(untrained) <= 0.6, untrained  # the task is not free
+    assert trained >= 0.9 and trained >= max(untrained) + 0.3, (trained, untrained)
+    assert run.counts["eval"] >= 2 and "eval_accuracy" in run.metrics
     assert json.loads((out / "config.json").read_text())["architectures"] == ["LlamaForSequenceClassification"]
