@@ -69,7 +69,9 @@ def build(job, *, algorithm: str):
     model, peft_config = _policy(job)
     args = Config(**common_args(job), num_generations=o.num_generations,
                   max_completion_length=o.max_completion_length, temperature=o.temperature, top_p=o.top_p,
-                  beta=o.beta, reward_weights=o.reward_weights, log_completions=False, **specific)
+                  beta=o.beta, reward_weights=o.reward_weights, log_completions=False,
+                  disable_dropout=True,  # dropout would make the policy's and the reference's log-probs disagree
+                  **specific)
     tokenizer = copy.deepcopy(job.tokenizer)
     tokenizer.padding_side = "left"  # generation pads prompts on the left; the saved tokenizer stays as it was
     train_ds = Dataset.from_list([{k: r[k] for k in COLUMNS} for r in job.train_rows])
