@@ -43,15 +43,30 @@ CREATE TABLE IF NOT EXISTS info (name TEXT PRIMARY KEY, value TEXT);
 VERSION = "1"
 BUSY_TIMEOUT_MS = 10_000  # how long to wait for another program holding the file (never a dataforge run)
 
-_UPSERT = """INSERT INTO requests (key, state, model, content, finish_reason, prompt_tokens,
-completion_tokens, attempts, reason, updated) VALUES (?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT(key) DO UPDATE SET state=excluded.state, model=excluded.model, content=excluded.content,
-finish_reason=excluded.finish_reason, prompt_tokens=excluded.prompt_tokens,
-completion_tokens=excluded.completion_tokens, attempts=excluded.attempts, reason=excluded.reason,
-updated=excluded.updated"""
+# Each batch goes out as one multi-row statement (an implicit transaction of its own): the sqlite3
+# module lets go of the GIL for every step, and each step would then wait up to the switch interval
+# (5 ms) to get it back from a busy thread; executemany of 64 rows could take a third of a second.
+_UPSERT = ("INSERT INTO requests (key, state, model, content, finish_reason, prompt_tokens, completion_tokens,"
+           " attempts, reason, updated) VALUES {values} ON CONFLICT(key) DO UPDATE SET state=excluded.state,"
+           " model=excluded.model, content=excluded.content, finish_reason=excluded.finish_reason,"
+           " prompt_tokens=excluded.prompt_tokens, completion_tokens=excluded.completion_tokens,"
+           " attempts=excluded.attempts, reason=excluded.reason, updated=excluded.updated", 10)
 # A request sent again after failing goes back to `sent`; a `done` row is never downgraded.
-_SENT = """INSERT INTO requests (key, state, model, updated) VALUES (?, 'sent', ?, ?)
-ON CONFLICT(key) DO UPDATE SET state='sent', updated=excluded.updated WHERE requests.state != 'done'"""
+_SENT = ("INSERT INTO requests (key, state, model, updated) VALUES {values} ON CONFLICT(key) DO UPDATE"
+         " SET state='sent', updated=excluded.updated WHERE requests.state != 'done'", 3)
+_MAX_PARAMS = 30_000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 990
+
+
+def _write_rows(db: sqlite3.Connection, statement: tuple[str, int], rows: list[tuple]) -> None:
+    sql, width = statement
+    if width == 3:  # the state of a `sent` row is part of the statement, not a parameter
+        one = "(?, 'sent', ?, ?)"
+    else:
+        one = "(" + ",".join("?" * width) + ")"
+    per = _MAX_PARAMS // width
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        db.execute(sql.format(values=",".join([one] * len(chunk))), [v for row in chunk for v in row])
 
 
 @dataclass(slots=True)
@@ -166,20 +181,13 @@ class Journal:
                 sent, rows, self._sent, self._rows = self._sent, self._rows, [], []
             if not sent and not rows:
                 return
-            db = self._wdb
             try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    if sent:
-                        db.executemany(_SENT, sent)
-                    if rows:
-                        db.executemany(_UPSERT, [(*_fields(e), when) for e, when in rows])
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
+                if sent:
+                    _write_rows(self._wdb, _SENT, sent)
+                if rows:
+                    _write_rows(self._wdb, _UPSERT, [(*_fields(e), when) for e, when in rows])
             except BaseException:
-                with self._buf:  # keep them for the next try
+                with self._buf:  # keep them for the next try (the statements are idempotent)
                     self._sent, self._rows = sent + self._sent, rows + self._rows
                 raise
             with self._buf:

@@ -23,7 +23,6 @@ server that is down or refuses everything trips the circuit breaker
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import random
 import signal
@@ -36,7 +35,7 @@ from dataforge.errors import ConfigError, DataforgeError
 from dataforge.llm.breaker import Breaker
 from dataforge.llm.journal import Journal
 from dataforge.llm.limits import Bucket, RunStats, estimate_tokens, retry_delay
-from dataforge.llm.pacing import Pacer
+from dataforge.llm.pacing import Pacer, caller_thread, gc_frozen
 from dataforge.llm.policy import Interrupted, RunPolicy
 from dataforge.llm.types import ChatRequest, Completion, LLMError, ParseError, Result, Usage
 
@@ -107,11 +106,8 @@ class LLMSession:
             if on_result is None:
                 self._drive(self._window(indexed, validate, deliver))
             else:  # the caller's code runs in one helper thread, off the event loop
-                caller = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dataforge-caller")
-                try:
+                with caller_thread() as caller:
                     self._drive(self._window(indexed, validate, deliver, caller))
-                finally:
-                    caller.shutdown(wait=True)
         finally:
             if bar_ctx:
                 self._show(bar, description, force=True)
@@ -139,7 +135,8 @@ class LLMSession:
         if installed:
             self._loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         try:
-            self._loop.run_until_complete(coro)
+            with gc_frozen():
+                self._loop.run_until_complete(coro)
         finally:
             if installed:
                 self._loop.remove_signal_handler(signal.SIGINT)
