@@ -29,6 +29,7 @@ def total_steps(options, rows: int, tokens: int, world_size: int = 1) -> int:
     if options.max_steps > 0:
         return options.max_steps
     sequences = math.ceil(tokens / options.max_length) if options.packing else rows
+    sequences *= getattr(options, "num_generations", 1)  # RL: every prompt is answered num_generations times
     per_step = options.batch_size * options.grad_accum * world_size
     return max(1, math.ceil(options.epochs * math.ceil(sequences / per_step)))
 

@@ -249,3 +249,10 @@ def test_plugins_lists_the_rlhf_backends():
     for name in ("rloo", "grpo", "kto", "orpo", "simpo"):
         assert rows[name]["ok"], rows[name]
         assert rows[name]["distribution"] == "dataforge-hf-trainers"
+
+
+def test_dry_run_counts_every_sampled_answer(sft_model, rl_files, tmp_path):
+    """40 prompts x 4 answers in batches of 16 answers: 10 steps per epoch, as TRL runs them."""
+    report = train("rloo", sft_model, rl_files["prompts"], tmp_path / "out",
+                   sets=["rewards=[exact]", "batch_size=16", "num_generations=4"], dry_run=True)
+    assert report.steps == 10 and report.counts["train"] == 40
