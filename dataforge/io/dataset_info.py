@@ -130,11 +130,11 @@ def load_entry(path: Path, name: str) -> Entry:
         where = next((f"{k} {entry[k]}" for k in _REMOTE if k in entry), "no file_name")
         raise InputError(f"{path}: dataset '{name}' is not a local file ({where})",
                          "download it and pass the files (dataforge reads local data only)")
+    shape, mapping = _shape(entry, name, path)
     file = (Path(path).parent / str(entry["file_name"]))
     if not file.exists():
         raise InputError(f"{path}: dataset '{name}' names {entry['file_name']}, which is not in {file.parent}",
                          "put the file beside dataset_info.json (its file_name is relative to it)")
-    shape, mapping = _shape(entry, name, path)
     tags = {**_TAG_DEFAULTS, **(entry.get("tags") or {})}
     custom = tags != _TAG_DEFAULTS and (tags["role_tag"], tags["content_tag"]) not in (("from", "value"),
                                                                                         ("role", "content"))

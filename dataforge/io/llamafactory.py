@@ -3,8 +3,8 @@
 `--to llamafactory-alpaca`: `instruction`, `input`, `output` (+ `system`,
 `history` pairs); preference rows `chosen`/`rejected` (ranking); KTO rows
 `output` + `kto_tag`; plain text rows `text` (pretraining).
-`--to llamafactory-sharegpt`: `conversations` of human/gpt/function_call/
-observation turns, `system` and `tools` columns; preference rows add
+`--to llamafactory-sharegpt`: `conversations` of system/human/gpt/
+function_call/observation turns and a `tools` column; preference rows add
 `chosen`/`rejected` turn objects; KTO rows `kto_tag`.
 
 LLaMA-Factory's turns alternate user (or tool result) and assistant; a row
@@ -103,10 +103,8 @@ def _sharegpt(record) -> dict:
         system = [{"role": "system", "content": record.system}] if record.system else []
         messages = system + [{"role": "user", "content": prompt_text(record)},
                              {"role": "assistant", "content": record.output}]
-    turns = sharegpt_turns(messages, strict=True)
-    out: dict = {"id": record.id, "conversations": [t for t in turns if t["from"] != "system"]}
-    if turns and turns[0]["from"] == "system":
-        out["system"] = turns[0]["value"]
+    # the system prompt stays the first turn ("from": "system"), which LLaMA-Factory reads as the system prompt
+    out: dict = {"id": record.id, "conversations": sharegpt_turns(messages, strict=True)}
     if isinstance(record, PreferenceRecord):
         out["chosen"], out["rejected"] = _one_answer(record, "chosen"), _one_answer(record, "rejected")
     elif isinstance(record, KTORecord):
