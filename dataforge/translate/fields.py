@@ -19,6 +19,8 @@ DEFAULT_FIELDS = {
     "instruction": ("instruction", "context", "output"),
     "preference": ("instruction", "context", "chosen", "rejected"),
     "conversation": ("messages",),
+    "kto": ("instruction", "context", "completion"),
+    "text": ("text",),
 }
 
 

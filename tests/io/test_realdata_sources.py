@@ -212,3 +212,17 @@ def test_dpo_renders_the_whole_multi_turn_prompt(tiny_tokenizer_dir):
     assert record.history[0]["content"] in prompt and record.history[1]["content"] in prompt
     assert prompt.index(record.history[0]["content"]) < prompt.index(record.instruction)
     assert record.chosen in chosen and record.rejected in rejected
+
+
+def test_hosted_openai_export_keeps_the_whole_prompt_and_refuses_kto(tmp_path):
+    from dataforge_openai_finetune.export import build
+
+    export = build(FORMATS / "hh-rlhf/harmless-base-test.jsonl", tmp_path / "run")
+    assert len(export.train) == 199 and export.rejected == 1
+    first = export.train[0]["input"]["messages"]
+    assert [m["role"] for m in first] == ["user", "assistant", "user", "assistant", "user"]
+    assert first[0]["content"] == "what are some pranks with a pen i can do?"
+    tools = build(LF / "glaive_toolcall_en_demo.json", tmp_path / "run2")
+    assert sum("tools" in e for e in tools.train) > 50 and tools.rejected == 0
+    with pytest.raises(InputError, match="OpenAI fine-tuning has no method for kto data"):
+        build(LF / "kto_en_demo.json", tmp_path / "run3")

@@ -1,10 +1,10 @@
 """Records -> the JSONL OpenAI fine-tunes on, checked the way OpenAI checks it, before anything is sent.
 
 Instruction and conversation records become chat examples
-`{"messages": [...]}` (supervised method). Preference records become
+`{"messages": [...]}` (+ `tools`; supervised method). Preference records become
 OpenAI's preference examples (DPO method):
 
-    {"input": {"messages": [system?, user]},
+    {"input": {"messages": [system?, earlier turns..., user], "tools"?: [...]},
      "preferred_output": [{"role": "assistant", "content": chosen}],
      "non_preferred_output": [{"role": "assistant", "content": rejected}]}
 
@@ -24,11 +24,11 @@ import orjson
 
 from dataforge.errors import InputError
 from dataforge.formatting.openai_check import OpenAIReport, example_errors, validate_openai
-from dataforge.io import RejectSink, messages_of, read_dataset, rejects_path_for
+from dataforge.io import RejectSink, RowError, read_dataset, rejects_path_for, to_shape
 from dataforge.io.atomic import atomic_path
 from dataforge.io.rejects import Reject
 from dataforge.progress import progress_bar
-from dataforge.records import PreferenceRecord, prompt_text
+from dataforge.records import PreferenceRecord
 
 TRAIN_FILE = "train.jsonl"
 VALID_FILE = "validation.jsonl"
@@ -67,11 +67,17 @@ class Export:
 
 
 def preference_example(record: PreferenceRecord) -> dict:
-    prompt = [{"role": "system", "content": record.system}] if record.system else []
-    prompt.append({"role": "user", "content": prompt_text(record)})
-    return {"input": {"messages": prompt},
-            "preferred_output": [{"role": "assistant", "content": record.chosen}],
-            "non_preferred_output": [{"role": "assistant", "content": record.rejected}]}
+    """OpenAI's preference row: the whole prompt (system, earlier turns, last user turn), tools, both answers."""
+    row = to_shape(record, "openai-preference")
+    del row["id"]  # OpenAI refuses unknown keys
+    return row
+
+
+def chat_example(record) -> dict:
+    """OpenAI's chat row: the messages with their tool calls, and the tools offered."""
+    row = to_shape(record, "openai")
+    del row["id"]
+    return row
 
 
 def example_problem(example: dict) -> str | None:
@@ -115,12 +121,17 @@ def build(data, output: Path, *, eval_split: float = 0.0, seed: int | None = 42,
     train, valid = [], []
     with sink, progress_bar("check data for OpenAI", unit="rows") as bar:
         ds = read_dataset(paths, mapping=mapping, fmt=fmt, rejects=sink, progress=bar)
+        if ds.kind in ("kto", "text"):  # KTO's undesirable completions must never become supervised examples
+            raise InputError(f"{', '.join(paths)}: OpenAI fine-tuning has no method for {ds.kind} data",
+                             "supervised needs chats, dpo needs preference pairs")
         for record in ds:
             file, line = getattr(ds, "where", ("", None))
-            if isinstance(record, PreferenceRecord):
-                example = preference_example(record)
-            else:
-                example = {"messages": messages_of(record)}
+            try:
+                example = preference_example(record) if isinstance(record, PreferenceRecord) else chat_example(record)
+            except RowError as exc:  # e.g. reasoning, or an answer of several turns: OpenAI's format cannot hold it
+                sink.add(Reject(exc.reason, file=file, line=line, field=exc.field, id=record.id,
+                                row=record.to_dict()))
+                continue
             problem = example_problem(example)
             if problem:
                 sink.add(Reject(problem, file=file, line=line, id=record.id, row=record.to_dict()))

@@ -91,6 +91,9 @@ class OpenAIOptions(TrainOptions):
 
     def method_for(self, data_kind: str) -> str:
         """supervised or dpo for this data; ValueError when they do not fit."""
+        if data_kind in ("kto", "text"):  # no OpenAI method trains on these; KTO's bad completions must not be SFT
+            raise ValueError(f"OpenAI fine-tuning has no method for {data_kind} data"
+                             " (supervised needs chats, dpo needs preference pairs)")
         if self.method == "auto":
             return "dpo" if data_kind == "preference" else "supervised"
         if self.method == "dpo" and data_kind != "preference":
