@@ -122,13 +122,19 @@ def label_of(value: Any, name: str = "label") -> bool:
 
 
 def looks_boolean(values: list) -> bool:
-    """Do these sampled values read as KTO labels (so a `label` column means desirable/undesirable)?"""
+    """Do these sampled values read as KTO labels (so a `label` column means desirable/undesirable)?
+
+    Most must be booleans, or true/false text (a stray bad value is that row's reject, not another
+    shape); numbers alone never count: 0/1 class labels are common in other data.
+    """
     seen = [v for v in values if v is not None]
-    if not seen:
+    if not seen or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in seen):
         return False
-    try:
-        for v in seen:
+    good = 0
+    for v in seen:
+        try:
             label_of(v)
-    except RowError:
-        return False
-    return any(isinstance(v, bool) for v in seen) or all(isinstance(v, str) for v in seen)
+            good += isinstance(v, (bool, str))
+        except RowError:
+            pass
+    return good * 2 > len(seen)
