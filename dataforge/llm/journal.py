@@ -150,10 +150,6 @@ class Journal:
             self._rows.append((entry, time.time()))
         self._wake.set()
 
-    def maybe_flush(self) -> None:
-        """Kept for callers of the old API: the writer thread commits on its own."""
-        self._raise_failure()
-
     def flush(self) -> None:
         """Commit everything recorded so far, now."""
         self._raise_failure()
