@@ -10,7 +10,8 @@ The schema is never trusted from the first batch: a column that first
 appears later, or a type that widens (null -> text, list<null> -> list of
 pairs, int -> float), rewrites what was written so far under the wider
 schema. A value no common type can hold (text in one row, a list in
-another) turns that column into JSON text. Rewrites happen at most a few
+another), and objects nested more than three structs deep (tool schemas,
+tool-call arguments as objects), turn that column into JSON text. Rewrites happen at most a few
 times per column, so the cost stays linear in practice.
 """
 
@@ -54,9 +55,20 @@ def to_arrow(values: list, want: pa.DataType | None = None) -> pa.Array:
         arr = pa.array(values)
     except _ARROW_ERRORS:
         return _as_text(values)
-    if pa.types.is_struct(arr.type) or isinstance(arr, pa.ChunkedArray):
-        return _as_text(values)  # dicts (meta): keys vary by row, one struct type cannot hold them
+    if pa.types.is_struct(arr.type) or isinstance(arr, pa.ChunkedArray) or _struct_depth(arr.type) > 3:
+        # dicts (meta), and JSON objects nested deep in lists (tool schemas, tool-call arguments): their keys
+        # vary by row, and one struct type would give every row every key, filled with nulls
+        return _as_text(values)
     return arr
+
+
+def _struct_depth(t: pa.DataType) -> int:
+    """Structs nested in a type (messages: 1; a tool call's function: 3; its arguments as an object: 4)."""
+    if pa.types.is_struct(t):
+        return 1 + max((_struct_depth(t.field(i).type) for i in range(t.num_fields)), default=0)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _struct_depth(t.value_type)
+    return 0
 
 
 def conform(arr: pa.Array, want: pa.DataType) -> pa.Array:

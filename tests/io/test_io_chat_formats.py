@@ -130,3 +130,14 @@ def test_hh_transcript_with_text_before_the_first_turn_is_rejected(tmp_path):
     ds, recs = _one(tmp_path, rows)
     assert ds.shape == "hh-rlhf" and [(r.instruction, r.chosen, r.rejected) for r in recs] == [("hi", "hello", "go")]
     assert ds.stats.rejected == 1
+
+
+@pytest.mark.parametrize("target", ["openai", "trl-chat"])
+def test_tool_schemas_and_call_arguments_survive_parquet(tmp_path, target):
+    """One struct type per column would give every row every tool's keys (as nulls): such values are JSON text."""
+    from realdata_cases import LF, content
+
+    src = LF / "glaive_toolcall_en_demo.json"
+    convert(src, tmp_path / "t.parquet", to=target)
+    convert(tmp_path / "t.parquet", tmp_path / "back.jsonl")
+    assert [content(r) for r in read_dataset(tmp_path / "back.jsonl")] == [content(r) for r in read_dataset(src)]
