@@ -88,12 +88,14 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict, allow_empty) ->
             ds.progress = bar
             writer = open_writer(out)
             columns: set[str] = set()  # what the rows hold, for a dataset_info.json entry
+            track = target.startswith("llamafactory-")
             try:
                 for record in ds:
                     try:
                         row = to_shape(record, target)
                         writer.write(row)
-                        columns.update(row)
+                        if track:
+                            columns.update(row)
                     except RowError as exc:
                         where, line = ds.where
                         rejects.add(Reject(exc.reason, file=where, line=line, field=exc.field, id=record.id,
