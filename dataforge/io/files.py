@@ -72,6 +72,11 @@ def resolve(paths: str | os.PathLike | list, fmt: str | None = None) -> list[Dat
 
 
 def _resolve_one(raw: str, fmt: str | None) -> list[DataFile]:
+    from dataforge.io.dataset_info import load_entry, split_ref
+
+    ref = split_ref(raw)
+    if ref is not None:  # a LLaMA-Factory dataset, dataset_info.json#NAME: its files
+        return [f for p in load_entry(*ref).paths for f in _resolve_one(p, fmt)]
     path = Path(raw)
     if any(ch in raw for ch in "*?[") and not path.exists():
         matches = sorted(glob.glob(raw, recursive=True))

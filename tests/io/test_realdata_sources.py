@@ -145,6 +145,10 @@ def test_cli_dataset_info_options(tmp_path):
                               "--to", "openai-preference"])
     assert res.exit_code == 0, res.output
     assert "read 62 rows (sharegpt-preference), wrote 62 (openai-preference), rejected 0" in res.output
+    res = runner.invoke(cli, ["dedup", "--dataset-info", str(INFO), "--dataset", "glaive_toolcall_en_demo", "-o",
+                              str(tmp_path / "d.jsonl")])  # every reading command, also those that look at paths
+    assert res.exit_code == 0, res.output
+    assert "read 115 rows: 8 exact duplicates, 1 near duplicates" in res.output
     res = runner.invoke(cli, ["inspect", "--dataset", "dpo_en_demo"])
     assert res.exit_code == 2 and "--dataset-info FILE and --dataset NAME go together" in res.output
     res = runner.invoke(cli, ["inspect"])
