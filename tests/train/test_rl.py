@@ -256,3 +256,20 @@ def test_dry_run_counts_every_sampled_answer(sft_model, rl_files, tmp_path):
     report = train("rloo", sft_model, rl_files["prompts"], tmp_path / "out",
                    sets=["rewards=[exact]", "batch_size=16", "num_generations=4"], dry_run=True)
     assert report.steps == 10 and report.counts["train"] == 40
+
+
+def test_rlhf_recipe_stages_have_valid_backend_options():
+    """`dataforge run --check` checks the stage arguments; this checks each train stage's options too."""
+    from pathlib import Path
+
+    from dataforge.recipes import load_recipe
+    from dataforge.train.registry import get_backend
+
+    recipe = load_recipe(Path(__file__).resolve().parents[2] / "recipes" / "rlhf.yaml")
+    stages = {s.name: s.raw for s in recipe.stages}
+    assert [s.kind for s in recipe.stages] == ["train", "train", "train", "eval"]
+    assert stages["rl"]["model"] == "${sft.output}" and stages["rl"]["options"]["reward_model"] == "${reward.output}"
+    assert stages["eval"]["model"] == "${sft.output}" and stages["eval"]["adapters"] == ["${rl.output}"]
+    for name in ("sft", "reward", "rl"):
+        backend = get_backend(stages[name]["backend"])
+        load_options(backend.options_model, None, [], backend=stages[name]["backend"], base=stages[name]["options"])
