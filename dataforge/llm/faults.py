@@ -134,3 +134,55 @@ def echo_reply(request: dict) -> str:
         if message.get("role") == "user":
             return f"echo: {message.get('content', '')}"
     return "echo"
+
+
+class Scripted:
+    """Replies keyed by what a request says, never by when it arrives.
+
+    Requests run concurrently, so the order they reach the server is not the order
+    they were made; a script handed out in arrival order gives a reply meant for one
+    request to another now and then. Instead each key here is a substring of the
+    request's messages (their contents joined by newlines), and a request gets the
+    value of the one key it contains:
+
+        Scripted({"[Answer A]\\nRome": "[[A]]", "[Answer A]\\nMilan": "[[B]]"})
+
+    A value is a str, a `Reply`, a `Fault`, or a callable(request) returning one.
+    `default` answers requests no key matches; without it such a request, like one
+    that matches several keys, is answered HTTP 400 "scripted: ..." (never retried)
+    and recorded in `misses`, so a script that does not cover its requests fails
+    loudly. `unused` lists keys no request matched (a script that is stale).
+    """
+
+    _NO_DEFAULT = object()
+
+    def __init__(self, table: dict, default=_NO_DEFAULT):
+        if not table and default is self._NO_DEFAULT:
+            raise ValueError("Scripted needs at least one key or a default")
+        self.table = dict(table)
+        self.default = default
+        self.used: dict[str, int] = {k: 0 for k in self.table}
+        self.misses: list[str] = []
+
+    @staticmethod
+    def text_of(request: dict) -> str:
+        messages = request.get("messages") or []
+        return "\n".join(m["content"] for m in messages if isinstance(m, dict) and isinstance(m.get("content"), str))
+
+    @property
+    def unused(self) -> list[str]:
+        return [k for k, n in self.used.items() if n == 0]
+
+    def __call__(self, request: dict):
+        text = self.text_of(request)
+        hits = [k for k in self.table if k in text]
+        if len(hits) == 1:
+            self.used[hits[0]] += 1
+            value = self.table[hits[0]]
+        elif not hits and self.default is not self._NO_DEFAULT:
+            value = self.default
+        else:
+            why = f"keys {hits} all match" if hits else "no key matches"
+            self.misses.append(text)
+            return Fault.error(400, f"scripted: {why} the request {text[-200:]!r}")
+        return value(request) if callable(value) else value

@@ -14,7 +14,9 @@ asyncio streams (no extra dependency) and serves 64+ concurrent clients.
 
 `reply(request_json)` (or `reply(request_json, attempt)`, attempt = how many
 times this request key was received before) returns the content (str), a
-`Reply` (content, finish_reason, token counts) or a `Fault`. `faults=` injects
+`Reply` (content, finish_reason, token counts) or a `Fault`. A dict as `reply`
+is a `Scripted` table: {substring of the request's messages: reply}, so each
+request's reply depends on its content, never on the order requests arrive in. `faults=` injects
 faults at random but deterministically per (request key, attempt): a dict of
 {Fault or "429"/"500"/"drop"/"slow"/"length"/"empty"/"malformed": probability}
 or a callable. `srv.log` counts requests per key (`body_key`, the same hash the
@@ -37,10 +39,10 @@ from typing import Any, Callable
 
 import orjson
 
-from dataforge.llm.faults import Fault, Latency, Reply, _fault_picker, _unit, echo_reply
+from dataforge.llm.faults import Fault, Latency, Reply, Scripted, _fault_picker, _unit, echo_reply
 from dataforge.llm.types import body_key
 
-__all__ = ["Reply", "Fault", "Latency", "RequestLog", "LoopbackServer", "echo_reply"]
+__all__ = ["Reply", "Fault", "Latency", "Scripted", "RequestLog", "LoopbackServer", "echo_reply"]
 
 
 def _words(text: Any) -> int:
@@ -84,6 +86,8 @@ class LoopbackServer:
     def __init__(self, reply: Callable | None = None, *, latency: Latency | float | None = None,
                  faults=None, seed: int = 0, api_key: str | None = None, host: str = "127.0.0.1",
                  port: int = 0, model: str = "loopback"):
+        if isinstance(reply, dict):
+            reply = Scripted(reply)
         self.reply = reply or echo_reply
         self._reply_takes_attempt = _arity(self.reply) >= 2
         self.latency = Latency.constant(latency) if isinstance(latency, (int, float)) else latency

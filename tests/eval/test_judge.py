@@ -7,6 +7,7 @@ from eval_helpers import fair_judge
 
 from dataforge.errors import ConfigError
 from dataforge.eval.judge import JudgeConfig, judge_pairs, parse_verdict
+from dataforge.llm.loopback import Scripted
 
 CANARY = "sk-canary-eval-3c1f9a77b2e0"
 QUESTIONS = ["Capital of France?", "Capital of Spain?", "Capital of Italy?"]
@@ -46,12 +47,14 @@ def test_a_fair_judge_sees_the_better_model_in_both_positions(loopback, key):
 
 
 def test_ties_identical_answers_and_bracketed_verdicts(loopback, key):
-    replies = iter(["tie", "tie", "Answer: [[A]]", "[[B]] is better"])
-    srv = loopback(lambda req: next(replies))
+    # Keyed by which answer sits in position A: the four requests run concurrently and arrive in any order.
+    script = Scripted({"[Answer A]\nParis\n": "tie", "[Answer A]\nLyon\n": "tie",
+                       "[Answer A]\nRome\n": "Answer: [[A]]", "[Answer A]\nMilan\n": "[[B]] is better"})
+    srv = loopback(script)
     cands = ["Paris", "Madrid", "Rome"]
     bases = ["Lyon", "madrid.", "Milan"]  # the second pair is identical once normalised: not sent
     res = judge_pairs(QUESTIONS, cands, bases, _config(srv), references=REFS, progress=False)
-    assert srv.log.total == 4
+    assert srv.log.total == 4 and script.misses == [] and script.unused == []
     assert res["identical"] == 1
     scores = [p["score"] for p in res["pairs"]]
     assert scores == [0.5, 0.5, 1.0]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import openai
 import pytest
 
-from dataforge.llm.loopback import Fault, Latency, LoopbackServer, Reply
+from dataforge.llm.loopback import Fault, Latency, LoopbackServer, Reply, Scripted
 from dataforge.llm.types import request_key
 
 
@@ -49,14 +50,14 @@ def test_rate_limit_carries_retry_after_headers(loopback):
     assert headers["retry-after"] == "2.5" and headers["retry-after-ms"] == "1500"
 
 
-@pytest.mark.parametrize("fault, error", [
-    (Fault.drop(), openai.APIConnectionError),
-    (Fault.malformed(), Exception),  # the client cannot parse the body
-    (Fault.error(400, "bad request"), openai.BadRequestError),
+@pytest.mark.parametrize("fault, error, message", [
+    (Fault.drop(), openai.APIConnectionError, "Connection error"),
+    (Fault.malformed(), json.JSONDecodeError, "Unterminated string"),  # the client cannot parse the body
+    (Fault.error(400, "bad request"), openai.BadRequestError, "bad request"),
 ])
-def test_faults_reach_the_client_as_errors(loopback, fault, error):
+def test_faults_reach_the_client_as_errors(loopback, fault, error, message):
     srv = loopback(lambda req: fault)
-    with pytest.raises(error):
+    with pytest.raises(error, match=message):
         ask(srv, "x")
 
 
@@ -75,6 +76,53 @@ def test_bad_completions_are_well_formed_200s(loopback):
     assert ask(srv, "empty").choices[0].message.content == ""
     assert ask(srv, "filter").choices[0].finish_reason == "content_filter"
     assert sum(srv.log.completed.values()) == 0  # none of them is a good answer
+
+
+def test_scripted_replies_follow_the_request_content_whatever_the_arrival_order(loopback):
+    script = Scripted({"apple": "red", "banana": Reply("yellow", prompt_tokens=2), "cherry": Fault.length("da")})
+    srv = loopback(script)
+
+    async def go(contents):
+        client = openai.AsyncOpenAI(base_url=srv.url, api_key="k", max_retries=0)
+        try:
+            outs = await asyncio.gather(*(client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": f"one {c}, please"}]) for c in contents))
+            return [(o.choices[0].message.content, o.choices[0].finish_reason) for o in outs]
+        finally:
+            await client.close()
+
+    expected = {"apple": ("red", "stop"), "banana": ("yellow", "stop"), "cherry": ("da", "length")}
+    for order in (["apple", "banana", "cherry"], ["cherry", "banana", "apple"]):
+        assert asyncio.run(go(order * 3)) == [expected[c] for c in order * 3]
+    assert script.misses == [] and script.unused == [] and script.used["apple"] == 6
+
+
+def test_scripted_refuses_requests_it_does_not_cover_instead_of_guessing(loopback):
+    script = Scripted({"apple": "red", "apple pie": "sweet"})
+    srv = loopback(script)
+    assert ask(srv, "an apple").choices[0].message.content == "red"
+    with pytest.raises(openai.BadRequestError, match="scripted: no key matches the request 'plum'"):
+        ask(srv, "plum")
+    with pytest.raises(openai.BadRequestError, match=r"scripted: keys \['apple', 'apple pie'\] all match"):
+        ask(srv, "apple pie")
+    assert script.misses == ["plum", "apple pie"] and script.unused == ["apple pie"]
+    assert ask(loopback(Scripted({"x": "y"}, default="fallback")), "plum").choices[0].message.content == "fallback"
+
+
+def test_a_dict_reply_is_a_script_over_every_message_including_the_system_one(loopback):
+    srv = loopback({"[judge]": lambda req: f"saw {len(req['messages'])} messages"})
+    with pytest.raises(openai.BadRequestError, match="no key matches"):
+        ask(srv, "plain")
+
+    async def go():
+        client = openai.AsyncOpenAI(base_url=srv.url, api_key="k", max_retries=0)
+        try:
+            return await client.chat.completions.create(model="m", messages=[
+                {"role": "system", "content": "you are a [judge]"}, {"role": "user", "content": "q"}])
+        finally:
+            await client.close()
+
+    assert asyncio.run(go()).choices[0].message.content == "saw 2 messages"
 
 
 def outcomes(srv, n):
