@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from dataforge.eval import metrics as M
@@ -68,4 +66,27 @@ def test_aggregate_leaves_unjudged_rows_out_of_the_share():
     assert agg["lang_judged"] == 2  # "Paris" is too short to judge
     assert agg["lang_faithfulness"] == pytest.approx(0.5)
     assert agg["rouge_l"] == pytest.approx(sum(r["rouge_l"] for r in rows) / 3)
-    assert 0 < agg["chrf"] < 100 and not math.isnan(agg["chrf"])
+    assert agg["chrf"] == pytest.approx(M.chrf(preds, refs))
+
+
+def test_set_level_chrf_sums_ngram_counts_not_sentence_scores():
+    # the hand-computed pair of test_chrf_hand_computed: corpus chrF 48.89; the mean of the
+    # sentence scores (38.89 and 100) would be 69.44, which over-weights the short exact row
+    preds, refs = ["abc", "xy"], ["abd", "xy"]
+    rows = [M.row_scores(p, r, "", {"chrf"}) for p, r in zip(preds, refs)]
+    assert [r["chrf"] for r in rows] == [pytest.approx(100 * 7 / 18), pytest.approx(100.0)]
+    agg = M.aggregate(rows, preds, refs, {"chrf"})
+    assert agg["chrf"] == pytest.approx(100 * (4 / 5 + 2 / 3) / 3)  # 48.89
+    assert set(agg) == {"chrf"}
+
+
+def test_set_level_chrf_matches_sacrebleu_corpus_chrf():
+    sacrebleu = pytest.importorskip("sacrebleu")
+    preds = ["The cat sat on the mat.", "Le ciel est bleu.", "東京は日本の首都です。", "", "ok"]
+    refs = ["A cat was sitting on the mat.", "Le ciel est bleu aujourd'hui.", "日本の首都は東京です。", "empty", "ok"]
+    rows = [M.row_scores(p, r, "", {"chrf"}) for p, r in zip(preds, refs)]
+    want = sacrebleu.corpus_chrf(preds, [refs]).score
+    assert M.aggregate(rows, preds, refs, {"chrf"})["chrf"] == pytest.approx(want, abs=1e-9)
+    assert [r["chrf"] for r in rows] == [pytest.approx(sacrebleu.sentence_chrf(p, [r]).score, abs=1e-9)
+                                        for p, r in zip(preds, refs)]
+    assert want != pytest.approx(sum(r["chrf"] for r in rows) / len(rows), abs=1.0)
