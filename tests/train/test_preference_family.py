@@ -123,13 +123,29 @@ def test_kto_unpairs_preference_pairs(tiny_model_dir, family_data):
     assert all({r["label"] for r in prepared.train[i:i + 8]} == {True, False} for i in range(0, 80, 8))
 
 
-def test_kto_refuses_rows_without_a_label(tiny_model_dir, tmp_path):
+def test_kto_refuses_data_without_labels(tiny_model_dir, tmp_path):
     from dataforge.train.run import load_tokenizer
 
     data = write_jsonl(tmp_path / "plain.jsonl", [{"instruction": "Say hi.", "output": "hi"}] * 3)
     with pytest.raises(InputError) as err:
-        prepare_rows("kto", data, load_tokenizer(tiny_model_dir), KTOOptions(), output=None, write_rejects=False)
-    assert "no training rows left" in err.value.message and "label" in err.value.message
+        prepare_rows("kto", data, load_tokenizer(tiny_model_dir), KTOOptions(), output=None, write_rejects=False,
+                     backend="kto")
+    assert err.value.message.startswith("backend 'kto' trains on completions marked desirable or not")
+    assert "the data is instruction data" in err.value.message
+
+
+def test_kto_keeps_a_multi_turn_prompt(tiny_model_dir, tmp_path):
+    """A KTO row whose prompt has earlier turns is rendered as that chat, not as its last question alone."""
+    from dataforge.records import KTORecord
+    from dataforge.train.run import load_tokenizer
+
+    row = KTORecord(instruction="And in French?", completion="Bonjour.", label=True,
+                    history=[{"role": "user", "content": "Say hello."}, {"role": "assistant", "content": "Hello."}])
+    data = write_jsonl(tmp_path / "chat.jsonl", [row.to_dict()])
+    tok = load_tokenizer(tiny_model_dir)
+    [out] = prepare_rows("kto", data, tok, KTOOptions(), output=None, write_rejects=False).train
+    assert out["prompt"].index("Say hello.") < out["prompt"].index("Hello.") < out["prompt"].index("And in French?")
+    assert out["completion"].startswith("Bonjour.") and out["label"] is True
 
 
 @pytest.mark.parametrize("model, sets, message", [

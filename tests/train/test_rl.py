@@ -273,3 +273,22 @@ def test_rlhf_recipe_stages_have_valid_backend_options():
     for name in ("sft", "reward", "rl"):
         backend = get_backend(stages[name]["backend"])
         load_options(backend.options_model, None, [], backend=stages[name]["backend"], base=stages[name]["options"])
+
+
+def test_rl_continues_an_sft_adapter(tiny_model_dir, rl_files, tmp_path):
+    """policy_adapter: the SFT LoRA adapter is trained further, the KL is taken against a frozen copy of it,
+    and only the trained adapter is written (TRL's reference copy is not)."""
+    from safetensors.torch import load_file
+
+    sft = train("lora", tiny_model_dir, rl_files["sft"], tmp_path / "sft", sets=["max_steps=3", "r=8",
+                                                                                  "max_length=128"])
+    out = tmp_path / "rl"
+    run = train("rloo", tiny_model_dir, rl_files["prompts"], out,
+                sets=[f"policy_adapter={sft.output}", "rewards=[regex]", "reward_regex=^[a-z]", "learning_rate=1e-2",
+                      "max_steps=2", "batch_size=8", "max_completion_length=4", "max_length=128"])
+    assert run.kind == "adapter" and "SFT adapter" in run.extra["reference"]
+    assert not (out / "ref").exists() and not any((p / "ref").exists() for p in (out / "checkpoints").iterdir())
+    before, after = load_file(str(sft.output / "adapter_model.safetensors")), load_file(
+        str(out / "adapter_model.safetensors"))
+    assert set(before) == set(after) and any(not torch.equal(before[k], after[k]) for k in before)
+    assert all("kl" in r for r in metric_rows(out) if "reward" in r)

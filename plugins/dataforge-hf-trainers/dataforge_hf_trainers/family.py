@@ -49,7 +49,6 @@ class _RLBackend(_Family):
         from dataforge_hf_trainers.family_data import prepare_rows
 
         kwargs.pop("expect_kind", None)
-        kwargs.pop("backend", None)
         return prepare_rows("prompts", data, tokenizer, options, max_completion=options.max_completion_length,
                             **kwargs)
 
@@ -84,7 +83,6 @@ class KTOBackend(_Family):
         from dataforge_hf_trainers.family_data import prepare_rows
 
         kwargs.pop("expect_kind", None)
-        kwargs.pop("backend", None)
         return prepare_rows("kto", data, tokenizer, options, **kwargs)
 
     def build(self, job):

@@ -9,9 +9,11 @@ its reason, and nothing is truncated.
   itself travels along (JSON) so rewards can re-render the answer the way the
   reward model was trained, and its answer (or chosen answer) is the reference
   the `exact` reward compares with.
-- Unpaired (kto): KTO records as they are; a preference pair becomes two rows
-  (chosen: desirable, rejected: undesirable); prompt/completion rows with a
-  boolean `label` column work too.
+- Unpaired (kto): KTO records (prompt, completion, label; the reader knows
+  their shapes) as they are; a preference pair becomes two rows (chosen:
+  desirable, rejected: undesirable).
+
+A prompt with earlier turns (`history`) is rendered as the chat it is.
 """
 
 from __future__ import annotations
@@ -26,13 +28,10 @@ from dataforge.errors import InputError
 from dataforge.io import RejectSink, rejects_path_for
 from dataforge.io.rejects import Reject
 from dataforge.progress import progress_bar
-from dataforge.records import ConversationRecord, InstructionRecord, PreferenceRecord, record_from_dict
+from dataforge.records import (ConversationRecord, InstructionRecord, KTORecord, PreferenceRecord, prompt_messages,
+                               record_from_dict)
 from dataforge.train.data import PreparedData, _split_key, _Tokenize, _with_eos, open_dataset, stop_token_ids
 from dataforge.train.render import RenderError, render_preference, render_sft
-
-_TRUE = {"true", "1", "yes", "desirable", "good"}
-_FALSE = {"false", "0", "no", "undesirable", "bad"}
-
 
 def trl_prompt(prompt: str, tokenizer) -> str:
     """The prompt as TRL must be given it: TRL tokenizes text with the tokenizer's special tokens, so a
@@ -50,7 +49,10 @@ def as_answer_record(record, answer: str):
         msgs = [dict(m) for m in record.messages]
         last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=len(msgs))
         return ConversationRecord(messages=msgs[:last] + [{"role": "assistant", "content": answer}], id=record.id,
-                                  lang=record.lang, meta=record.meta)
+                                  lang=record.lang, meta=record.meta, tools=list(record.tools))
+    if getattr(record, "history", None) or getattr(record, "tools", None):  # a multi-turn prompt stays a chat
+        return ConversationRecord(messages=prompt_messages(record) + [{"role": "assistant", "content": answer}],
+                                  id=record.id, lang=record.lang, meta=dict(record.meta), tools=list(record.tools))
     return InstructionRecord(instruction=record.instruction, output=answer, context=record.context, id=record.id,
                              lang=record.lang, meta=dict(record.meta))
 
@@ -58,30 +60,18 @@ def as_answer_record(record, answer: str):
 def reference_of(record) -> str:
     if isinstance(record, PreferenceRecord):
         return record.chosen
+    if isinstance(record, KTORecord):
+        return record.completion if record.label else ""
     if isinstance(record, ConversationRecord):
         return next((m["content"] for m in reversed(record.messages) if m["role"] == "assistant"), "")
-    if getattr(record, "kind", "") == "kto":
-        return record.completion if record.label else ""
     return record.output
 
 
 def prompt_record(record):
-    """The record reduced to what the policy is asked (its answer kept as the reference)."""
+    """The record reduced to what the policy is asked (its answer, or chosen answer, kept as the reference)."""
     if isinstance(record, (InstructionRecord, ConversationRecord)):
         return record
-    if isinstance(record, PreferenceRecord) or getattr(record, "kind", "") == "kto":
-        return InstructionRecord(instruction=record.instruction, output=reference_of(record),
-                                 context=record.context, id=record.id, lang=record.lang, meta=dict(record.meta))
-    raise RenderError(f"a {record.kind} row has no prompt to answer")
-
-
-def parse_label(value) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    text = str(value).strip().lower()
-    return True if text in _TRUE else False if text in _FALSE else None
+    return as_answer_record(record, reference_of(record))
 
 
 def _unpaired(record, options, tokenizer) -> list[tuple[str, str, bool]]:
@@ -89,17 +79,15 @@ def _unpaired(record, options, tokenizer) -> list[tuple[str, str, bool]]:
     if isinstance(record, PreferenceRecord):
         prompt, chosen, rejected = render_preference(record, options.template, tokenizer, options.lang)
         return [(prompt, chosen, True), (prompt, rejected, False)]
-    if getattr(record, "kind", "") == "kto":
-        label, answer = record.label, record.completion
-    elif isinstance(record, InstructionRecord):
-        raw = (record.meta.get("extra") or {}).get("label") if isinstance(record.meta, dict) else None
-        label, answer = (None, "") if raw is None else (parse_label(raw), record.output)
-        if label is None:
-            raise RenderError("no usable label: kto needs label true/false on each row (or preference pairs)")
-    else:
-        raise RenderError(f"kto cannot use {record.kind} rows; give prompt/completion/label rows or pairs")
-    prompt, completion = render_sft(as_answer_record(record, answer), options.template, tokenizer, options.lang)
-    return [(prompt, completion, bool(label))]
+    prompt, completion = render_sft(as_answer_record(record, record.completion), options.template, tokenizer,
+                                    options.lang)
+    return [(prompt, completion, bool(record.label))]
+
+
+# What each kind of rows can be made from (the reader's data kinds).
+_SOURCES = {"prompts": ("instruction", "preference", "kto"), "kto": ("kto", "preference")}
+_WANTED = {"prompts": "prompts (instruction, chat or preference rows)",
+           "kto": "completions marked desirable or not (prompt, completion, label) or preference pairs"}
 
 
 def _fingerprint(rows: list[dict], keys: tuple[str, ...]) -> str:
@@ -110,13 +98,16 @@ def _fingerprint(rows: list[dict], keys: tuple[str, ...]) -> str:
 
 
 def prepare_rows(kind: str, data, tokenizer, options, *, output, model_dir=None, mapping=None, fmt=None,
-                 strict=False, write_rejects=True, max_completion=0) -> PreparedData:
+                 strict=False, write_rejects=True, max_completion=0, backend: str = "") -> PreparedData:
     """Read and render `data` into `kind` rows ("prompts" or "kto"), split off the held-out share."""
     sink = RejectSink(rejects_path_for(output) if output is not None and write_rejects else None, strict=strict)
     tk = _Tokenize(tokenizer, options, stop_token_ids(tokenizer, model_dir))
     train, held, lengths, too_long, example = [], [], [], 0, {}
     with sink, progress_bar("prepare data", unit="rows") as bar:
         ds = open_dataset(data, mapping=mapping, fmt=fmt, rejects=sink, progress=bar)
+        if ds.kind not in _SOURCES[kind]:
+            raise InputError(f"backend '{backend}' trains on {_WANTED[kind]}, but the data is {ds.kind} data "
+                             f"({ds.shape} shape)", "use other data, or a backend for this kind of data")
         for record in ds:
             file, line = getattr(ds, "where", ("", None))
 

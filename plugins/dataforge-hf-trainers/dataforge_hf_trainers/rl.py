@@ -13,6 +13,8 @@ also measures held-out reward before training (`eval_reward_before`) and after
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 
 from datasets import Dataset
 
@@ -37,6 +39,13 @@ def _with_before(trainer_cls):
             out = super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
             out.metrics.update(before)
             return out
+
+        def _save(self, output_dir=None, state_dict=None):
+            super()._save(output_dir, state_dict)
+            ref = Path(output_dir or self.args.output_dir) / "ref"
+            if "ref" in getattr(self.model, "peft_config", {}) and ref.is_dir():
+                # TRL's frozen copy of policy_adapter, just written by this save: rebuilt from it on every start
+                shutil.rmtree(ref)
 
     Measured.__name__ = trainer_cls.__name__
     return Measured
