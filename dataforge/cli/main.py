@@ -32,6 +32,7 @@ COMMANDS = {
     "run": "dataforge.cli.run_cmd:run_cmd",
     "eval": "dataforge.cli.eval_cmd:eval_cmd",
     "probe": "dataforge.cli.eval_cmd:probe_cmd",
+    "chat": "dataforge.cli.chat_cmd:chat_cmd",
 }
 
 
