@@ -14,14 +14,14 @@ import json
 
 import pytest
 import torch
+from dataforge_hf_trainers.family_data import prepare_rows
+from dataforge_hf_trainers.family_options import KTOOptions, ORPOOptions, SimPOOptions
 from train_helpers import metric_rows, write_jsonl
 
 from dataforge.errors import ConfigError, InputError
 from dataforge.train import train
 from dataforge.train.data import prepare_data
 from dataforge.train.options import load_options
-from dataforge_hf_trainers.family_data import prepare_rows
-from dataforge_hf_trainers.family_options import KTOOptions, ORPOOptions, SimPOOptions
 
 GOOD, BAD = "Thank you, that is great and helpful.", "no no no no no"
 

@@ -16,6 +16,8 @@ import random
 import pytest
 import torch
 from click.testing import CliRunner
+from dataforge_hf_trainers import rewards
+from dataforge_hf_trainers.family_options import GRPOOptions, RLOOOptions
 from train_helpers import metric_rows, write_jsonl
 
 from dataforge.cli.main import cli
@@ -24,8 +26,6 @@ from dataforge.records import InstructionRecord
 from dataforge.train import train
 from dataforge.train.options import load_options
 from dataforge.train.render import render_sft
-from dataforge_hf_trainers import rewards
-from dataforge_hf_trainers.family_options import GRPOOptions, RLOOOptions
 
 WORDS = ["apple", "river", "stone", "cloud", "green", "music", "table", "light", "house", "water", "bread", "night"]
 
@@ -113,13 +113,13 @@ def reward_model(tiny_model_dir, pref_data, tmp_path_factory):
 
 def test_reward_model_reward_scores_like_the_reward_backend(reward_model, pref_data, tiny_model_dir):
     """Same scores as the reward trainer computes on dataforge's token ids; TRL's text path differs."""
+    from dataforge_hf_trainers.options import RewardOptions
+    from dataforge_hf_trainers.reward_model import RewardModelScore
     from trl.trainer.reward_trainer import DataCollatorForPreference
 
     from dataforge.io import read_dataset
     from dataforge.train.data import prepare_data
     from dataforge.train.run import load_tokenizer
-    from dataforge_hf_trainers.options import RewardOptions
-    from dataforge_hf_trainers.reward_model import RewardModelScore
 
     scorer = RewardModelScore(reward_model, device="cpu")
     tok = load_tokenizer(reward_model)

@@ -35,7 +35,7 @@ class _RLBackend(_Family):
             return problems
         for name, path in (("reward_model", options.reward_model), ("policy_adapter", options.policy_adapter)):
             if path and not Path(path).is_dir():
-                return [f"{name} {path}: no such folder", f"pass the -o folder of a dataforge training run"]
+                return [f"{name} {path}: no such folder", "pass the -o folder of a dataforge training run"]
         if options.reward_model:
             from dataforge_hf_trainers.reward_model import read_reward_folder
 

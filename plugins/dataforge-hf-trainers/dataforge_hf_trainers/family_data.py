@@ -28,10 +28,17 @@ from dataforge.errors import InputError
 from dataforge.io import RejectSink, rejects_path_for
 from dataforge.io.rejects import Reject
 from dataforge.progress import progress_bar
-from dataforge.records import (ConversationRecord, InstructionRecord, KTORecord, PreferenceRecord, prompt_messages,
-                               record_from_dict)
+from dataforge.records import (
+    ConversationRecord,
+    InstructionRecord,
+    KTORecord,
+    PreferenceRecord,
+    prompt_messages,
+    record_from_dict,
+)
 from dataforge.train.data import PreparedData, _split_key, _Tokenize, _with_eos, open_dataset, stop_token_ids
 from dataforge.train.render import RenderError, render_preference, render_sft
+
 
 def trl_prompt(prompt: str, tokenizer) -> str:
     """The prompt as TRL must be given it: TRL tokenizes text with the tokenizer's special tokens, so a
