@@ -93,7 +93,8 @@ class KTOBackend(_Family):
 
 class ORPOBackend(_Family):
     name = "orpo"
-    description = "ORPO (TRL experimental) on chosen/rejected pairs: SFT plus odds ratio, no reference; LoRA by default."
+    description = ("ORPO (TRL experimental) on chosen/rejected pairs: SFT plus odds ratio, no reference; "
+                   "LoRA by default.")
     options_model = ORPOOptions
 
     def build(self, job):

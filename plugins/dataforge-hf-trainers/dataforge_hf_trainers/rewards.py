@@ -133,8 +133,6 @@ def builtin(name: str, options, answers: AnswerText) -> _Reward:
         return _Reward("lang", answers, lambda a, n, ref, rec: language(a, rec))
     if name == "length":
         return _Reward("length", answers, lambda a, n, ref, rec: length(n, options.length_target))
-    if name == "judge":
-        return JudgeReward(options, answers)
     raise ValueError(f"unknown reward {name}")
 
 
@@ -193,7 +191,7 @@ class JudgeReward(_Reward):
         return [r.value if r.ok else None for r in results]
 
 
-def reward_functions(options, tokenizer, *, model_dir=None, output_dir=None, device=None) -> list:
+def reward_functions(options, tokenizer, *, model_dir=None, output_dir=None, device=None, rank: int = 0) -> list:
     """The TRL reward functions for `options`, in the order of `options.sources()`."""
     answers = AnswerText(tokenizer, options.template, options.lang, model_dir)
     funcs = []
@@ -203,7 +201,9 @@ def reward_functions(options, tokenizer, *, model_dir=None, output_dir=None, dev
 
             funcs.append(RewardModelScore(options.reward_model, answers, device=device))
         elif name == "judge":
-            journal = Path(output_dir) / "judge.journal.sqlite" if output_dir else None
+            # one journal per process: a journal admits one run at a time (--nproc runs one per rank)
+            name = "judge.journal.sqlite" if rank == 0 else f"judge.rank{rank}.journal.sqlite"
+            journal = Path(output_dir) / name if output_dir else None
             funcs.append(JudgeReward(options, answers, journal))
         else:
             funcs.append(builtin(name, options, answers))

@@ -85,7 +85,9 @@ def build(job, *, algorithm: str):
     tokenizer.padding_side = "left"  # generation pads prompts on the left; the saved tokenizer stays as it was
     train_ds = Dataset.from_list([{k: r[k] for k in COLUMNS} for r in job.train_rows])
     eval_ds = Dataset.from_list([{k: r[k] for k in COLUMNS} for r in job.eval_rows]) if job.eval_rows else None
-    funcs = reward_functions(o, job.tokenizer, model_dir=job.model_dir, output_dir=job.output_dir)
+    # args.device is this process's device (cuda:LOCAL_RANK under --nproc): the reward model sits beside the policy
+    funcs = reward_functions(o, job.tokenizer, model_dir=job.model_dir, output_dir=job.output_dir, device=args.device,
+                             rank=job.rank)
     trainer = _with_before(Trainer)(model=model, reward_funcs=funcs, args=args, train_dataset=train_ds,
                                     eval_dataset=eval_ds, processing_class=tokenizer, peft_config=peft_config,
                                     callbacks=_callbacks(job))
