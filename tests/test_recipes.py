@@ -20,6 +20,17 @@ def _rows(n: int, start: int = 0) -> str:
                    for i in range(start, start + n))
 
 
+def _jsonl(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def _alpaca(i: int) -> str:
+    """Row i of `_rows` rendered by the alpaca template as plain text (checked by hand once)."""
+    return ("Below is an instruction that describes a task. Write a response that appropriately completes the "
+            f"request.\n\n### Instruction:\nQuestion number {i} about topic {i * 7}?\n\n### Response:\n"
+            f"Answer {i}: the topic is {i * 7}.</s>")
+
+
 def _recipe(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "recipe.yaml"
     path.write_text(body, encoding="utf-8")
@@ -81,14 +92,48 @@ def test_set_overrides_and_unknown_reference(tmp_path, data):
     assert "dedupp" in err.value.message
 
 
+def test_stages_chain_outputs_into_the_next_stage(tmp_path, data):
+    work = tmp_path / "work"
+    path = _recipe(tmp_path, f"""
+workdir: {work}
+stages:
+  dedup:
+    data: {data}
+  report:
+    data: ${{dedup.output}}
+    json_out: {work / 'report.json'}
+  format:
+    data: ${{dedup.output}}
+    template: alpaca
+    style: text
+    lang: en
+""")
+    results = run_recipe(load_recipe(path), echo=lambda _: None)
+    assert [(r.name, r.status) for r in results] == [("dedup", "ran"), ("report", "ran"), ("format", "ran")]
+    assert results[0].outputs == {"output": str(work / "dedup.jsonl")}
+    kept = _jsonl(work / "dedup.jsonl")
+    assert [r["instruction"] for r in kept] == [f"Question number {i} about topic {i * 7}?" for i in range(20)]
+    rejects = _jsonl(work / "dedup.jsonl.rejects.jsonl")
+    assert [(r["line"], r["reason"]) for r in rejects] == [
+        (21 + i, f"exact duplicate of '{kept[i]['id']}'") for i in range(3)]
+    report = json.loads((work / "report.json").read_text())
+    assert report["input"]["data"] == [str(work / "dedup.jsonl")]  # the deduplicated file, not the raw one
+    assert report["rows"] == {"read": 20, "usable": 20, "rejected": 0}
+    assert report["duplicates"]["dedup"]["exact"] == 0
+    assert (work / "report.html").read_text().startswith("<!DOCTYPE html>")
+    formatted = _jsonl(work / "format.jsonl")
+    assert [r["text"] for r in formatted] == [_alpaca(i) for i in range(20)]
+    assert [r["id"] for r in formatted] == [r["id"] for r in kept]
+
+
 def test_rerun_skips_unchanged_stages_and_reruns_changed(tmp_path, data):
     path = _two_stage(tmp_path, data)
     first = run_recipe(load_recipe(path), echo=lambda _: None)
     assert [r.status for r in first] == ["ran", "ran"]
     deduped = Path(first[0].outputs["output"])
-    assert sum(1 for _ in deduped.open()) == 20
+    assert len(_jsonl(deduped)) == 20
     formatted = Path(first[1].outputs["output"])
-    assert formatted.exists()
+    assert [r["text"] for r in _jsonl(formatted)] == [_alpaca(i) for i in range(20)]
 
     second = run_recipe(load_recipe(path), echo=lambda _: None)
     assert [r.status for r in second] == ["cached", "cached"]
@@ -96,10 +141,17 @@ def test_rerun_skips_unchanged_stages_and_reruns_changed(tmp_path, data):
     data.write_text(_rows(25), encoding="utf-8")  # new input content: both stages rerun
     third = run_recipe(load_recipe(path), echo=lambda _: None)
     assert [r.status for r in third] == ["ran", "ran"]
-    assert sum(1 for _ in deduped.open()) == 25
+    assert len(_jsonl(deduped)) == 25
+    assert [r["text"] for r in _jsonl(formatted)] == [_alpaca(i) for i in range(25)]
 
-    fourth = run_recipe(load_recipe(path, ["format.template=dolly"]), echo=lambda _: None)
+    before = deduped.stat().st_mtime_ns
+    fourth = run_recipe(load_recipe(path, ["format.template=chatml"]), echo=lambda _: None)
     assert [r.status for r in fourth] == ["cached", "ran"]
+    assert deduped.stat().st_mtime_ns == before
+    texts = [r["text"] for r in _jsonl(formatted)]
+    assert len(texts) == 25 and texts[3].endswith(
+        "<|im_start|>user\nQuestion number 3 about topic 21?<|im_end|>\n"
+        "<|im_start|>assistant\nAnswer 3: the topic is 21.<|im_end|>")
 
 
 def test_failed_stage_keeps_earlier_outputs_and_rerun_continues(tmp_path, data):
@@ -116,24 +168,38 @@ stages:
         run_recipe(load_recipe(path), echo=lambda _: None)
     assert "stage 'format' failed" in err.value.message and "--from format" in err.value.hint
     deduped = tmp_path / "work" / "dedup.jsonl"
-    assert deduped.exists()
+    assert len(_jsonl(deduped)) == 20
+    assert not (tmp_path / "work" / "format.jsonl").exists()
     mtime = os.stat(deduped).st_mtime_ns
 
-    results = run_recipe(load_recipe(path, ["format.template=alpaca"]), echo=lambda _: None)
+    results = run_recipe(load_recipe(path, ["format.template=alpaca", "format.style=text"]), echo=lambda _: None)
     assert [r.status for r in results] == ["cached", "ran"]
     assert os.stat(deduped).st_mtime_ns == mtime
+    assert [r["text"] for r in _jsonl(results[1].outputs["output"])] == [_alpaca(i) for i in range(20)]
 
 
 def test_only_and_from(tmp_path, data):
     path = _two_stage(tmp_path, data)
-    run_recipe(load_recipe(path), echo=lambda _: None)
+    first = run_recipe(load_recipe(path), echo=lambda _: None)
+    deduped, formatted = (Path(r.outputs["output"]) for r in first)
+    data.write_text(_rows(5), encoding="utf-8")  # dedup would change, but --from format does not run it
+    before = deduped.read_bytes()
     again = run_recipe(load_recipe(path), from_stage="format", echo=lambda _: None)
     assert [r.status for r in again] == ["skipped", "ran"]
-    with pytest.raises(ConfigError):
+    assert deduped.read_bytes() == before
+    assert [r["text"] for r in _jsonl(formatted)] == [_alpaca(i) for i in range(20)]
+    only = run_recipe(load_recipe(path), only="dedup", echo=lambda _: None)
+    assert [r.status for r in only] == ["ran", "skipped"]
+    assert len(_jsonl(deduped)) == 5 and len(_jsonl(formatted)) == 20
+    with pytest.raises(ConfigError, match=r"--only nope: no such stage in .*recipe\.yaml") as err:
         run_recipe(load_recipe(path), only="nope", echo=lambda _: None)
+    assert "expected one of: dedup, format" in err.value.hint
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "recipes").glob("*.yaml")))
 def test_shipped_recipes_validate(name):
+    import yaml
+
     recipe = load_recipe(ROOT / "recipes" / name)
-    assert recipe.stages
+    declared = yaml.safe_load((ROOT / "recipes" / name).read_text(encoding="utf-8"))["stages"]
+    assert [s.name for s in recipe.stages] == list(declared)  # every stage loaded, in the file's order
