@@ -6,6 +6,7 @@ import pytest
 from io_helpers import read_lines, rejects_of, write_jsonl
 
 from dataforge.convert import convert
+from dataforge.errors import InputError
 from dataforge.io import TARGETS, check_target, read_dataset
 from dataforge.records import ConversationRecord, InstructionRecord, PreferenceRecord, prompt_text
 
@@ -117,18 +118,38 @@ def test_mapping_details(tmp_path):
     assert (implicit[0].instruction, implicit[0].chosen, implicit[0].rejected) == ("Tea or coffee?", "Tea.", "No.")
 
 
-def _pairs():
-    for name, (_, shape, _) in SAMPLES.items():
-        kind = "preference" if "preference" in shape else "instruction"
-        for target in TARGETS:
-            try:
-                check_target(target, kind)
-            except Exception:
-                continue
-            yield name, target
+# The round trips, written out: which --to targets hold each kind of data. A broken
+# check_target must fail test_targets_refuse_the_kinds_they_cannot_hold, never shrink this list.
+HOLDS = {
+    "instruction": ("dolly", "alpaca", "sharegpt", "openai", "trl", "trl-chat", "instruction",
+                    "llamafactory-alpaca", "llamafactory-sharegpt"),
+    "preference": ("openai-preference", "trl", "trl-chat", "preference", "llamafactory-alpaca",
+                   "llamafactory-sharegpt"),
+}
+PREFERENCE_SAMPLES = ("trl-preference", "trl-preference-chat", "trl-implicit", "preference")
+ROUND_TRIPS = [(name, target) for name in SAMPLES
+               for target in HOLDS["preference" if name in PREFERENCE_SAMPLES else "instruction"]]
 
 
-@pytest.mark.parametrize("name,target", list(_pairs()))
+@pytest.mark.parametrize("kind", list(HOLDS))
+@pytest.mark.parametrize("target", TARGETS)
+def test_targets_refuse_the_kinds_they_cannot_hold(kind, target):
+    if target in HOLDS[kind]:
+        assert check_target(target, kind) is None
+    else:
+        with pytest.raises(InputError, match=rf"^--to {target} (cannot hold preference|needs other data; this is "
+                                             rf"instruction data)") as err:
+            check_target(target, kind)
+        assert err.value.hint == "use --to " + ", ".join(HOLDS[kind])
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_samples_are_the_kind_the_round_trips_assume(tmp_path, name):
+    ds, _ = _records(write_jsonl(tmp_path / "s.jsonl", SAMPLES[name][0]))
+    assert ds.kind == ("preference" if name in PREFERENCE_SAMPLES else "instruction")
+
+
+@pytest.mark.parametrize("name,target", ROUND_TRIPS)
 def test_round_trip(tmp_path, name, target):
     rows, _, back = SAMPLES[name]
     src = write_jsonl(tmp_path / "src.jsonl", rows)
