@@ -43,6 +43,8 @@ def test_minhash_estimates_jaccard_and_finds_the_similar_pairs():
     assert np.abs(est - np.array(truth)).mean() < 0.06  # 32 bins: a few points of error per pair
     nd = near_duplicates(sig, has)
     found = {tuple(p) for p in nd.pairs.tolist()}
+    # both checks below must see cases (seed 3 gives 11 pairs >= 0.8 and 18 < 0.45)
+    assert sum(j >= 0.8 for j in truth) == 11 and sum(j < 0.45 for j in truth) == 18
     for k, j in enumerate(truth):
         if j >= 0.8:
             assert (2 * k, 2 * k + 1) in found, f"pair {k} (Jaccard {j:.2f}) missed"
