@@ -110,7 +110,10 @@ def test_wrong_kind_for_a_style_is_a_one_line_error(tmp_path):
 ])
 def test_bad_options_are_one_line_errors(tmp_path, args, message):
     res = run("format", write(tmp_path / "i.jsonl", INSTR), "-o", tmp_path / "o.jsonl", *args)
-    assert res.exit_code != 0 and message in res.output and "Traceback" not in res.output
+    assert res.exit_code == 1, res.output
+    first = res.output.splitlines()[0]
+    assert first.startswith("error: ") and message in first  # one line says what is wrong
+    assert "Traceback" not in res.output and not (tmp_path / "o.jsonl").exists()
 
 
 def test_exports_reuse_the_io_shapes(tmp_path):
