@@ -68,6 +68,10 @@ def convert(data, out: str | os.PathLike, *, to: str | None = None, mapping=None
         outputs.append(str(info_path(out)))
         labels.append("its dataset_info.json")
     check_outputs(outputs, data, labels=labels)
+    if len(outputs) > 1:  # refuse a dataset_info.json we may not edit before the data file is written
+        from dataforge.io.llamafactory import check_info
+
+        check_info(out)
     try:
         return _convert(data, out, to=to, mapping=mapping, fmt=fmt, shape=shape, strict=strict,
                         allow_empty=allow_empty)

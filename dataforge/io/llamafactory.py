@@ -158,6 +158,36 @@ def info_path(output: str | os.PathLike) -> Path:
     return Path(output).resolve().parent / "dataset_info.json"
 
 
+_ENTRY_KEYS = ("file_name", "hf_hub_url", "ms_hub_url", "om_hub_url", "script_url", "cloud_file_name")
+
+
+def check_info(output: str | os.PathLike) -> dict:
+    """The entries of the dataset_info.json beside OUT ({} when there is none), after checking that OUT's
+    entry can be added: the file must be LLaMA-Factory's (name -> entry with a file_name, hf_hub_url, ...),
+    and an entry of OUT's name must describe OUT itself. Called before any data is written, so a refusal
+    leaves the folder as it was."""
+    out = Path(output)
+    name, path = dataset_name(out), info_path(out)
+    if not path.exists():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot add the entry '{name}' to it ({exc})",
+                         "fix or move that file, or write the output to another folder") from None
+    # a `datasets` save_to_disk folder has a dataset_info.json too (citation, features, ...): not ours to edit
+    if not isinstance(info, dict) or not all(isinstance(v, dict) and any(k in v for k in _ENTRY_KEYS)
+                                             for v in info.values()):
+        raise InputError(f"{path}: not a LLaMA-Factory dataset_info.json (a mapping of dataset names to entries"
+                         " with file_name), so dataforge will not add its entry there",
+                         "write the output to another folder")
+    old = info.get(name)
+    if old is not None and old.get("file_name") != out.name:
+        raise InputError(f"{path}: its entry '{name}' describes {old.get('file_name') or 'another dataset'},"
+                         f" not {out.name}", "name the output differently")
+    return info
+
+
 def write_entry(output: str | os.PathLike, target: str, kind: str, columns_seen: set[str]) -> tuple[Path, str]:
     """Add (or update) the entry named after OUT's file stem in dataset_info.json beside OUT.
 
@@ -169,19 +199,7 @@ def write_entry(output: str | os.PathLike, target: str, kind: str, columns_seen:
     out = Path(output)
     name = dataset_name(out)
     path = info_path(out)
-    info: dict = {}
-    if path.exists():
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: cannot update it ({exc})",
-                             "fix or move that file; the data file itself was written") from None
-        if not isinstance(info, dict):
-            raise InputError(f"{path}: not a LLaMA-Factory dataset_info.json", "move it away and run again")
-        old = info.get(name)
-        if isinstance(old, dict) and old.get("file_name") not in (None, out.name):
-            raise InputError(f"{path}: its entry '{name}' describes {old.get('file_name')}, not {out.name}",
-                             "name the output differently; the data file itself was written")
+    info = check_info(out)  # checked before the data was written too; this catches a change since
     info[name] = entry(out.name, target, kind, columns_seen)
     atomic_write_text(path, json.dumps(info, ensure_ascii=False, indent=2) + "\n")
     return path, name
