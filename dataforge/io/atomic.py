@@ -49,7 +49,7 @@ def atomic_path(target: str | os.PathLike, *, is_dir: bool = False) -> Iterator[
         os.chmod(tmp, (0o777 if is_dir else 0o666) & ~_umask())
         yield tmp
         if is_dir:
-            write_marker(tmp)
+            write_marker(tmp, list_files=True)
             _replace_dir(tmp, target)
         else:
             os.replace(tmp, target)

@@ -103,15 +103,54 @@ def is_dataforge_folder(path: str | os.PathLike) -> bool:
     return isinstance(data, dict) and data.get("written_by") == "dataforge"
 
 
-def write_marker(folder: str | os.PathLike, command: str | None = None) -> None:
-    """Mark `folder` as a dataforge output, so a later run may replace it."""
+def write_marker(folder: str | os.PathLike, command: str | None = None, *, list_files: bool = False) -> None:
+    """Mark `folder` as a dataforge output, so a later run may replace it.
+
+    With `list_files` (a folder written whole, at once) the marker also lists every file in it, so a
+    later run replaces the folder only while it holds nothing else: a note the user added stops it.
+    """
     path = Path(folder) / MARKER
-    if not path.exists():
-        path.write_bytes(orjson.dumps({"written_by": "dataforge", "command": command or _command}) + b"\n")
+    if path.exists():
+        return
+    record = {"written_by": "dataforge", "command": command or _command}
+    if list_files:
+        files = _relative_files(folder, MAX_LISTED_FILES + 1)
+        if len(files) <= MAX_LISTED_FILES:
+            record["files"] = sorted(files)
+    path.write_bytes(orjson.dumps(record) + b"\n")
+
+
+MAX_LISTED_FILES = 10_000  # past this a marker lists nothing (and the folder is judged by the marker alone)
+
+
+def _relative_files(folder, limit: int) -> list[str]:
+    found: list[str] = []
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            rel = os.path.relpath(os.path.join(dirpath, name), folder)
+            if rel != MARKER:
+                found.append(rel)
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def foreign_files(path: str | os.PathLike) -> list[str]:
+    """Files in a marked folder that its marker does not list (added after dataforge wrote it)."""
+    try:
+        with open(os.path.join(path, MARKER), "rb") as fh:
+            listed = orjson.loads(fh.read()).get("files")
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return []
+    if not isinstance(listed, list):
+        return []
+    known = set(listed)
+    return sorted(f for f in _relative_files(path, MAX_LISTED_FILES * 2) if f not in known)
 
 
 def replaceable_folder(path: str | os.PathLike) -> bool:
-    """A folder dataforge may delete or replace: a real folder that is empty or marked as its output."""
+    """A folder dataforge may delete or replace: a real folder that is empty, or marked as its output
+    and holding nothing its marker does not list."""
     if os.path.islink(path):
         return False
     try:
@@ -119,7 +158,7 @@ def replaceable_folder(path: str | os.PathLike) -> bool:
             empty = next(entries, None) is None
     except OSError:
         return False
-    return empty or is_dataforge_folder(path)
+    return empty or (is_dataforge_folder(path) and not foreign_files(path))
 
 
 def check_outputs(outputs, inputs=(), *, overwrite: bool | None = None, kind: str | None = None,
@@ -204,7 +243,10 @@ def _check_one(path: str, label: str, how: str, ins: "_Inputs", cwd: str, overwr
     is_dir = stat.S_ISDIR(st.st_mode)
     if how == "folder":
         if is_dir and not replaceable_folder(path):
-            raise UnsafeOutput(f"{path}: the folder exists and holds files dataforge did not write;"
+            added = foreign_files(path) if is_dataforge_folder(path) else []
+            what = (f"holds files added after dataforge wrote it ({', '.join(added[:3])}"
+                    f"{', ...' if len(added) > 3 else ''})" if added else "holds files dataforge did not write")
+            raise UnsafeOutput(f"{path}: the folder exists and {what};"
                                " the output would replace the whole folder",
                                f"give a new folder name (dataforge replaces only empty folders and folders"
                                f" holding its {MARKER} marker; --overwrite does not change that)")

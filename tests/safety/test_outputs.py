@@ -433,3 +433,13 @@ def test_repeated_rows_without_ids_get_ids_in_linear_time(tmp_path):
     assert len(set(ids)) == n and ids[-1] == f"{ids[0]}-{n}"
     assert ds.id_probes == n - 1  # one probe per repeat; the old search made n*n/2 (1.25 billion here)
     assert seconds < 30, seconds
+
+
+def test_a_rerun_never_deletes_a_file_the_user_added_to_its_output_folder(home):
+    assert run_cli("convert", "in.jsonl", "-o", "dsout", cwd=home).code == 0
+    assert run_cli("convert", "in.jsonl", "-o", "dsout", cwd=home).code == 0  # its own folder: replaced
+    (home / "dsout" / "user_note.txt").write_text("my notes\n")
+    before = snapshot(home)
+    res = run_cli("convert", "in.jsonl", "-o", "dsout", cwd=home)
+    assert_refused(res, home, before, "dsout", "user_note.txt")
+    assert (home / "dsout" / "user_note.txt").read_text() == "my notes\n"
