@@ -102,11 +102,34 @@ def _report(func):
             ctx.exit(130)
         for line in summary.lines():
             click.echo(line)
+        if not allow_empty:
+            _check_reached(summary, kwargs.get("backend"), kwargs.get("base_url"))
         check_not_empty(None, summary.written, reasons=summary.reasons, rejects_path=summary.rejects_path,
                         allow_empty=allow_empty, output=summary.output,
                         note=f"stopped early: {summary.stopped}" if summary.stopped else "")
 
     return wrapper
+
+
+def _check_reached(summary, backend, base_url) -> None:
+    """Nothing written and every reject a connection failure (too few for the breaker to stop the run):
+    say the server was not reached, not 'pass --allow-empty'."""
+    import os
+
+    from dataforge.errors import DataforgeError
+
+    reasons = summary.reasons or {}
+    if summary.written or not reasons or backend == "transformers":
+        return
+    if all("connection error" in reason for reason in reasons):
+        from dataforge.llm.openai_backend import safe_url
+
+        url = safe_url(base_url or os.environ.get("OPENAI_BASE_URL"))
+        failed = sum(reasons.values())
+        raise DataforgeError(f"cannot reach the server at {url}: all {failed:,} requests failed to connect"
+                             " and no row was written",
+                             "check that the server is running and that --base-url (or OPENAI_BASE_URL) points at"
+                             " it (it usually ends in /v1); rerun the same command to resume")
 
 
 @click.group("synth")

@@ -5,6 +5,8 @@ into paragraphs at blank lines, or per line / per file) or from any
 dataset file with a text column (`--text-field`, default: the first of
 text/content/document/passage/context/output/response). Unreadable rows and
 rows without text go to the rejects file with their line number.
+A paragraph over MAX_PASSAGE_CHARS is read per line, and any longer text is cut
+into passages of at most that length (one request must not carry a whole book).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from dataforge.records import content_id
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 TEXT_FIELDS = ("text", "content", "document", "passage", "context", "output", "response")
 SPLITS = ("paragraph", "line", "file")
+# One document is one request's passage: a whole article (or a 1 MB .txt with no blank lines) would be a
+# prompt no server takes. Longer text is cut at paragraph, line, sentence or word ends into pieces this long.
+MAX_PASSAGE_CHARS = 6000
 
 
 @dataclass(slots=True)
@@ -44,8 +49,7 @@ def read_documents(paths, *, rejects: RejectSink, text_field: str | None = None,
             pieces = _text_pieces(Path(path), split)
         else:
             pieces = _dataset_pieces(path, text_field, rejects)
-        for where, text in pieces:
-            text = text.strip()
+        for where, text in _capped(pieces):
             if len(text.split()) < min_words and len(text) < 4 * min_words:
                 rejects.add(Reject(f"document too short: fewer than {min_words} words", file=where, row=text))
                 continue
@@ -55,6 +59,35 @@ def read_documents(paths, *, rejects: RejectSink, text_field: str | None = None,
                 continue
             seen.add(doc_id)
             yield Document(text, doc_id, where)
+
+
+def _capped(pieces: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Each piece, stripped; one longer than MAX_PASSAGE_CHARS as parts WHERE#1, WHERE#2, ..."""
+    for where, text in pieces:
+        text = text.strip()
+        if len(text) <= MAX_PASSAGE_CHARS:
+            yield where, text
+            continue
+        for k, part in enumerate(split_long(text), 1):
+            yield f"{where}#{k}", part
+
+
+def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
+    """`text` in pieces of at most `limit` characters, each cut at the last paragraph break, line end,
+    sentence end or space in its second half (mid-word only when there is none)."""
+    parts = []
+    while len(text) > limit:
+        window = text[:limit + 1]
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", "? ", "! ", "。", " "):
+            at = window.rfind(sep, limit // 2)
+            if at >= 0:
+                cut = at + len(sep)
+                break
+        cut = cut if 0 < cut <= limit else limit
+        parts.append(text[:cut].strip())
+        text = text[cut:].strip()
+    return [p for p in parts + [text] if p]
 
 
 def _text_pieces(path: Path, split: str) -> Iterator[tuple[str, str]]:
@@ -71,7 +104,13 @@ def _text_pieces(path: Path, split: str) -> Iterator[tuple[str, str]]:
         line = 1
         for block in re.split(r"(\n\s*\n)", text):
             if block.strip() and not re.fullmatch(r"\n\s*\n", block):
-                yield f"{path}:{line + len(block) - len(block.lstrip(chr(10)))}", " ".join(block.split())
+                start = line + len(block) - len(block.lstrip(chr(10)))
+                if len(block) <= MAX_PASSAGE_CHARS:
+                    yield f"{path}:{start}", " ".join(block.split())
+                else:  # a long block (a file with no blank lines): one document per line, as other readers
+                    for i, row in enumerate(block.lstrip("\n").splitlines()):
+                        if row.strip():
+                            yield f"{path}:{start + i}", " ".join(row.split())
             line += block.count("\n")
 
 

@@ -59,3 +59,50 @@ def test_convert_llamafactory_adds_to_a_llamafactory_info(tmp_path):
     info = json.loads((out_dir / "dataset_info.json").read_text())
     assert info["hub"] == {"hf_hub_url": "a/b"} and info["train"]["file_name"] == "train.json"
     assert len(json.loads((out_dir / "train.json").read_text())) == 2
+
+
+# ---- synth: documents from a .txt without blank lines; an unreachable server --------------------
+
+def _docs(path: Path, split: str = "paragraph"):
+    from dataforge.io import RejectSink
+    from dataforge.synth.sources import read_documents
+
+    with RejectSink(None) as rejects:
+        return list(read_documents(path, rejects=rejects, split=split))
+
+
+def test_synth_txt_without_blank_lines_is_one_document_per_line(tmp_path):
+    from dataforge.synth.sources import MAX_PASSAGE_CHARS
+
+    lines = [f"Article {i} says that " + "the quick brown fox jumps over the lazy dog. " * 40 for i in range(200)]
+    path = tmp_path / "wiki.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # ~360 kB, no blank line
+    docs = _docs(path)
+    assert len(docs) == 200
+    assert [d.source for d in docs[:2]] == [f"{path}:1", f"{path}:2"]
+    assert docs[0].text == lines[0].strip() and all(len(d.text) <= MAX_PASSAGE_CHARS for d in docs)
+
+
+def test_synth_long_passage_is_cut_at_sentence_ends(tmp_path):
+    from dataforge.synth.sources import MAX_PASSAGE_CHARS
+
+    sentence = "Sentence number {} is here to make the article long enough. "
+    article = "".join(sentence.format(i) for i in range(1000))  # one line, ~62 kB
+    path = tmp_path / "one.txt"
+    path.write_text(article, encoding="utf-8")
+    for split in ("paragraph", "line", "file"):
+        docs = _docs(path, split)
+        assert len(docs) >= len(article) // MAX_PASSAGE_CHARS
+        assert all(len(d.text) <= MAX_PASSAGE_CHARS and d.text.endswith("long enough.") for d in docs)
+        assert " ".join(d.text for d in docs) == article.strip()  # nothing lost, nothing repeated
+        assert docs[1].source.endswith("#2")
+
+
+def test_synth_all_connection_failures_name_the_server(tmp_path):
+    doc = tmp_path / "d.txt"
+    doc.write_text("Cats sleep most of the day and hunt at night in the quiet fields. " * 5, encoding="utf-8")
+    r = run_cli("synth", "qa", doc, "-o", tmp_path / "qa.jsonl", "-m", "x", "--max-retries", "0",
+                "--base-url", "http://user:secretpw@127.0.0.1:9/v1", env={"OPENAI_API_KEY": "sk-test"}, timeout=60)
+    assert r.code == 1, r.err
+    assert r.error_line.startswith("error: cannot reach the server at http://127.0.0.1:9/v1")
+    assert "--allow-empty" not in r.err and "--base-url" in r.err and "secretpw" not in r.err + r.out
