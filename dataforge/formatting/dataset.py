@@ -143,12 +143,12 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
                 rows = _format_batch(batch, ds, formatter, facts, style_used, to, conversational, max_length,
                                      truncate, token_ids, rejects, summary, preview)
                 valid = []
-                for row in rows:
+                for row, record, (file, line) in rows:
                     if openai is not None:
                         errs = example_errors(row)
-                        if errs:
-                            rejects.add(Reject("; ".join(errs), field="input" if "input" in row else "messages",
-                                               row=row))
+                        if errs:  # with the row's place, like every other reject
+                            rejects.add(Reject("; ".join(errs), file=file, line=line or None, id=record.id,
+                                               field="input" if "input" in row else "messages", row=row))
                             openai.invalid += 1
                             continue
                         openai.add(row)
@@ -192,13 +192,14 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
 
 
 def _format_batch(batch, ds, formatter, facts, style, to, conversational, max_length, truncate, token_ids,
-                  rejects, summary, preview) -> list[dict]:
+                  rejects, summary, preview) -> list[tuple[dict, object, tuple]]:
+    """(row, record, (file, line)) for each row made; the others go to the rejects file."""
     records = [record for record, _where in batch]
     if facts is None and len(summary.previews) >= preview and style in TRUNCATABLE:
         rows = []  # the hot path: nothing to tokenize or preview, just render and write
         for (record, where), result in zip(batch, text_rows(formatter, records, style)):
             if type(result) is dict:
-                rows.append(result)
+                rows.append((result, record, where))
             else:
                 _reject(rejects, result, record, where)
         return rows
@@ -214,7 +215,7 @@ def _format_batch(batch, ds, formatter, facts, style, to, conversational, max_le
         for row, pairs, _record, _where in built:
             if pairs and len(summary.previews) < preview:
                 summary.previews.append(Example(row.get("id", ""), pairs[0][0], pairs[0][1]))
-        return [b[0] for b in built]
+        return [(row, record, where) for row, _pairs, record, where in built]
     flat = [(i, p) for i, b in enumerate(built) for p in b[1]]
     results = tokenize_batch(facts, [p[0] for _, p in flat], [p[1] for _, p in flat],
                              max_length=max_length, truncate=truncate)
@@ -239,7 +240,7 @@ def _format_batch(batch, ds, formatter, facts, style, to, conversational, max_le
         if items and len(summary.previews) < preview:
             (prompt, completion, _f), res = items[0]
             summary.previews.append(Example(row.get("id", ""), prompt, completion, res))
-        rows.append(row)
+        rows.append((row, record, where))
     return rows
 
 

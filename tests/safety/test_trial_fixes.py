@@ -106,3 +106,21 @@ def test_synth_all_connection_failures_name_the_server(tmp_path):
     assert r.code == 1, r.err
     assert r.error_line.startswith("error: cannot reach the server at http://127.0.0.1:9/v1")
     assert "--allow-empty" not in r.err and "--base-url" in r.err and "secretpw" not in r.err + r.out
+
+
+# ---- format --to openai: the OpenAI check's rejects keep file, line and id ----------------------
+
+def test_format_openai_check_rejects_keep_their_lineage(tmp_path):
+    good = {"chosen": "\n\nHuman: hi\n\nAssistant: hello there", "rejected": "\n\nHuman: hi\n\nAssistant: go away"}
+    # the chosen answer runs on for three turns: OpenAI's preference rows take one answer turn
+    long = {"chosen": "\n\nHuman: hi\n\nAssistant: A1\n\nHuman: more\n\nAssistant: A2",
+            "rejected": "\n\nHuman: hi\n\nAssistant: B1"}
+    src = tmp_path / "hh.jsonl"
+    rows = [long] + [good | {"chosen": good["chosen"] + "!" * i} for i in range(10)]  # OpenAI wants >= 10
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = run_cli("format", src, "-o", out, "--to", "openai")
+    assert r.code == 0, r.err
+    rejects = [json.loads(ln) for ln in (tmp_path / "out.jsonl.rejects.jsonl").read_text().splitlines()]
+    assert len(rejects) == 1 and "preferred_output" in rejects[0]["reason"]
+    assert (rejects[0]["file"], rejects[0]["line"]) == (str(src), 1) and rejects[0]["id"]
