@@ -120,7 +120,8 @@ def finalize(cfg: FinalizeConfig) -> dict:
     summary = {
         "rows_in": prep.read, "rejected_on_read": read_rejects, "exact_duplicates": dec.count(EXACT),
         "near_duplicates": dec.count(NEAR), "contaminated": dec.count(CONTAMINATED), "rows_out": written,
-        "empty_key": prep.empty_key, "same_prompt": int(np.count_nonzero(same >= 0)), "rejected": sink.count, "output": cfg.out,
+        "empty_key": prep.empty_key, "same_prompt": int(np.count_nonzero(same >= 0)),
+        "other_question": dec.other_question, "rejected": sink.count, "output": cfg.out,
         "rejects_path": str(sink.path) if sink.count else None, "clusters_path": cfg.clusters_path,
         "clusters": clusters_written, "target": prep.target, "config": asdict(cfg),
     }

@@ -57,6 +57,11 @@ class Found:
         return self.decisions.count(NEAR)
 
     @property
+    def other_question(self) -> int:
+        """Kept rows alike to a kept row (same passage) but asking another question."""
+        return self.decisions.other_question
+
+    @property
     def same_prompt(self) -> int:
         return int(np.count_nonzero(self.same >= 0))
 

@@ -80,6 +80,13 @@ def answer_side(key_text: str) -> str | None:
     return " ".join(part.split("\x01", 1)[0] for part in key_text.split("\x02")[1:])
 
 
+def prompt_side(key_text: str) -> str:
+    """The prompt parts of a whole-example key text (everything but the answers), joined."""
+    parts = key_text.split("\x02")
+    rest = [part.split("\x01", 1)[1] for part in parts[1:] if "\x01" in part]
+    return " ".join([parts[0], *rest])
+
+
 @dataclass(frozen=True)
 class KeySpec:
     preset: str | None = "auto"

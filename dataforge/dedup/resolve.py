@@ -13,6 +13,12 @@
    Jaccard similarity of their word (or character) sets reaches the same
    threshold. A long passage answered "yes" and the same passage answered
    "no" share nearly every shingle of the row, but not their answer.
+   And the prompts must be the same question: when each prompt has at least
+   `QUESTION_WORDS` words (counted with repeats) that the other lacks, the two
+   are different questions about a shared passage ("What state is Grand Forks
+   in?" / "What state are LM Glasfiber and Cirrus Design located in?" over one
+   article), however long the shared text: both are kept, the later one
+   counted as "same passage, different question" (`Decisions.other_question`).
 3. Same prompt: a kept row whose prompt equals (after normalisation) the
    prompt of an earlier kept row is "same prompt as" that row. It stays;
    `--key prompt` is what removes such rows.
@@ -26,11 +32,18 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from dataforge.dedup.keys import KeepRule, answer_side, priority_order
-from dataforge.dedup.text import jaccard, shingle_set
+from dataforge.dedup.keys import KeepRule, answer_side, priority_order, prompt_side
+from dataforge.dedup.text import jaccard, normalize, shingle_set, tokens
 from dataforge.progress import progress_bar
 
 KEPT, EXACT, NEAR, CONTAMINATED = 0, 1, 2, 3
+# Prompts that differ by this many words or more on each side are different questions. A copy with
+# one or two words swapped differs by 1-2 a side, one with words added or dropped by 0 on one side; on
+# T0's quoref rows most questions about one article answered alike differ by 3 to 15+ words on each
+# side. Lexical, so it has limits both ways: "earned the nickname slashcop" / "earned the enmity of the
+# police" (2 and 4) still count as one question, "Tell me about yourself" / "Can you introduce
+# yourself?" (3 and 3) as two.
+QUESTION_WORDS = 3
 
 
 @dataclass
@@ -38,6 +51,7 @@ class Decisions:
     status: np.ndarray  # KEPT / EXACT / NEAR / CONTAMINATED per row
     dup_of: np.ndarray  # row kept instead (-1 when none)
     similarity: np.ndarray  # shingle Jaccard with dup_of (1.0 for exact duplicates)
+    other_question: int = 0  # kept rows similar enough to a kept row but asking another question
 
     def count(self, status: int) -> int:
         return int(np.count_nonzero(self.status == status))
@@ -49,12 +63,32 @@ class Shingles:
 
     key: np.ndarray  # sorted unique n-gram hashes of the whole key
     answer: np.ndarray | None  # sorted unique token hashes of its answer parts; None: the key has none
+    question: np.ndarray | None = None  # sorted token hashes (repeats kept) of its prompt parts; None: no answers
 
 
 def shingles_of(text: str, ngram: int, hash_func) -> Shingles:
     answer = answer_side(text)
-    return Shingles(shingle_set(text, ngram, hash_func),
-                    None if answer is None else shingle_set(answer, 1, hash_func))
+    if answer is None:
+        return Shingles(shingle_set(text, ngram, hash_func), None)
+    words = tokens(normalize(prompt_side(text)))
+    question = np.sort(np.fromiter(map(hash_func, words), dtype=np.uint64, count=len(words)))
+    return Shingles(shingle_set(text, ngram, hash_func), shingle_set(answer, 1, hash_func), question)
+
+
+def words_apart(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """(words of a that b lacks, words of b that a lacks), as multisets, from sorted token hashes."""
+    ua, ca = np.unique(a, return_counts=True)
+    ub, cb = np.unique(b, return_counts=True)
+    _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    common = int(np.minimum(ca[ia], cb[ib]).sum())
+    return a.size - common, b.size - common
+
+
+def same_question(a: Shingles, b: Shingles) -> bool:
+    """False when each prompt has `QUESTION_WORDS`+ words the other lacks (another question)."""
+    if a.question is None or b.question is None:
+        return True
+    return min(words_apart(a.question, b.question)) < QUESTION_WORDS
 
 
 def similar_answers(a: Shingles, b: Shingles, threshold: float) -> bool:
@@ -123,36 +157,45 @@ def resolve(prep, clusters: list[np.ndarray], *, keep: KeepRule, threshold: floa
     # near: groups removed as a whole, in favour of a kept group's keeper
     removed_to = np.full(n, -1, dtype=np.int64)
     removed_sim = np.zeros(n, dtype=np.float32)
+    other_question = 0
     if clusters:
         shingles = shingles or {}
         with progress_bar("near: verify", total=len(clusters), unit="clusters") as bar:
             for cluster in clusters:
-                _verify(cluster, best, keeper, shingles, threshold, removed_to, removed_sim)
+                other_question += _verify(cluster, best, keeper, shingles, threshold, removed_to, removed_sim)
                 bar.advance(1)
         gone = compared[removed_to[group[compared]] >= 0]
         status[gone] = NEAR
         dup_of[gone] = removed_to[group[gone]]
         sim[gone] = removed_sim[group[gone]]
-    return Decisions(status, dup_of, sim)
+    return Decisions(status, dup_of, sim, other_question)
 
 
-def _verify(cluster, best, keeper, shingles, threshold, removed_to, removed_sim) -> None:
+def _verify(cluster, best, keeper, shingles, threshold, removed_to, removed_sim) -> int:
+    """Remove the near duplicates of one cluster; returns how many kept rows only asked another question."""
     reps = sorted(cluster.tolist(), key=lambda r: best[r])
-    kept: list[int] = []
     none = Shingles(np.empty(0, dtype=np.uint64), None)
+    mine_of = {rep: shingles.get(rep, none) for rep in reps}  # once per cluster: `shingles` may compute them
+    kept: list[int] = []
+    other_question = 0
     for rep in reps:
-        mine = shingles.get(rep, none)
-        top, top_sim = -1, -1.0
+        mine = mine_of[rep]
+        top, top_sim, asked_other = -1, -1.0, False
         for other in kept:
-            theirs = shingles.get(other, none)
+            theirs = mine_of[other]
             s = jaccard(mine.key, theirs.key)
             if s > top_sim and s >= threshold - 1e-9 and similar_answers(mine, theirs, threshold):
-                top, top_sim = other, s
+                if same_question(mine, theirs):
+                    top, top_sim = other, s
+                else:
+                    asked_other = True
         if top >= 0:
             removed_to[rep] = keeper[top]
             removed_sim[rep] = top_sim
         else:
             kept.append(rep)
+            other_question += asked_other
+    return other_question
 
 
 def same_prompt(prompt_group: np.ndarray, status: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ class DedupSummary:
     contaminated: int = 0
     empty_key: int = 0
     same_prompt: int = 0  # kept rows whose prompt repeats an earlier kept row's (answers differ)
+    other_question: int = 0  # kept rows alike to a kept row but asking another question (same passage)
     output: str = ""
     rejects_path: str | None = None
     clusters_path: str | None = None
@@ -65,7 +66,9 @@ class DedupSummary:
                 f" {self.near_duplicates:,} near duplicates, {self.contaminated:,} contaminated,"
                 f" {self.rejected_on_read:,} unreadable; wrote {self.rows_out:,}"
                 + (f"; kept {self.same_prompt:,} with the same prompt as an earlier row (other answers)"
-                   if self.same_prompt else ""))
+                   if self.same_prompt else "")
+                + (f"; kept {self.other_question:,} with the same passage as an earlier row but another question"
+                   if self.other_question else ""))
 
 
 def _files_fingerprint(paths) -> list:
@@ -185,6 +188,7 @@ def dedup(data, out, *, exact: bool | None = None, near: bool | None = None, thr
         rows_in=summary["rows_in"], rows_out=summary["rows_out"], rejected=summary["rejected"],
         rejected_on_read=summary["rejected_on_read"], exact_duplicates=summary["exact_duplicates"],
         near_duplicates=summary["near_duplicates"], contaminated=summary["contaminated"],
-        empty_key=summary["empty_key"], same_prompt=summary.get("same_prompt", 0), output=cfg.out,
+        empty_key=summary["empty_key"], same_prompt=summary.get("same_prompt", 0),
+        other_question=summary.get("other_question", 0), output=cfg.out,
         rejects_path=summary["rejects_path"],
         clusters_path=cfg.clusters_path, clusters=summary["clusters"], bands=bands, work_dir=str(work))

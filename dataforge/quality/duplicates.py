@@ -13,6 +13,8 @@ pipeline), so this section says what `dedup` would remove from the same file:
   alike too; the first row of each cluster is kept;
 - same prompt: rows kept because only their prompt repeats (another answer);
   `dedup --key prompt` would remove them;
+- same passage, different question: rows alike to a kept row (a shared
+  passage) whose prompts differ by 3+ words on each side: kept, counted;
 - repeated prompts: every group of rows with the same normalised prompt, and
   how many of those groups are answered differently.
 
@@ -90,12 +92,15 @@ def section(frame: pl.DataFrame, kind: str) -> dict:
     n_near = found.near
 
     line = (f"dedup with default settings would remove {n_exact:,} exact and {n_near:,} near duplicates;"
-            f" {found.same_prompt:,} rows share a prompt with an earlier row (kept: their answers differ)")
+            f" {found.same_prompt:,} rows share a prompt with an earlier row (kept: their answers differ)"
+            + (f"; {found.other_question:,} rows share a passage with an earlier row but ask another question (kept)"
+               if found.other_question else ""))
     return {
         "method": method(kind),
         "dedup": {"key": default_key(kind), "ngram": NGRAM, "threshold": THRESHOLD,
                   "bands": [found.bands.buckets, found.bands.hashes_per_bucket],
                   "exact": n_exact, "near": n_near, "same_prompt": found.same_prompt,
+                  "other_question": found.other_question,
                   "not_read": found.skipped, "empty_key": found.empty_key, "line": line},
         "exact": {"groups": len(exact_groups), "rows_in_groups": in_exact, "removable": n_exact,
                   "share": share(n_exact, rows),
