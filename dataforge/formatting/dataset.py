@@ -19,9 +19,9 @@ from dataforge.errors import ConfigError, InputError
 from dataforge.formatting.api import get_formatter
 from dataforge.formatting.core import load_tokenizer
 from dataforge.formatting.openai_check import OpenAIReport, TokenCounter, example_errors, finish_report
-from dataforge.formatting.styles import TRUNCATABLE, apply_truncation, build_rows, check_style, text_rows
+from dataforge.formatting.styles import EXPORTS, TRUNCATABLE, apply_truncation, build_rows, check_style, text_rows
 from dataforge.formatting.tokens import Tokenized, tokenize_batch, tokenizer_facts
-from dataforge.io import RejectSink, open_writer, read_dataset, rejects_path_for
+from dataforge.io import RejectSink, open_writer, read_dataset, rejects_path_for, targets_for
 from dataforge.io.rejects import Reject
 from dataforge.io.safety import check_outputs
 from dataforge.io.shapes import RowError
@@ -106,6 +106,7 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
     rejects = RejectSink(rejects_path_for(out) if out is not None else None, strict=strict)
     with rejects, progress_bar("format") as bar:
         ds = read_dataset(data, fmt=fmt, mapping=mapping, rejects=rejects, progress=bar)
+        _check_export(to, ds.kind, data, out)
         style_used = check_style(style, to, ds.kind, conversational)
         if truncate and style_used not in TRUNCATABLE:
             raise ConfigError(f"--truncate cannot shorten {style_used} rows",
@@ -261,6 +262,24 @@ def _batches(ds, size: int):
             batch = []
     if batch:
         yield batch
+
+
+def _check_export(to: str | None, kind: str, data, out) -> None:
+    """`format --to` writes only EXPORTS; for data none of them holds, point at `dataforge convert`, whose
+    --to takes the other shapes (the generic hint would list targets `format` refuses)."""
+    if not to or to not in EXPORTS or kind == "preference":  # check_style words preference's own hint
+        return
+    fits = [t for t in EXPORTS if t in targets_for(kind)]
+    if to in fits:
+        return
+    from dataforge.io.export import _KIND_WORDS
+
+    others = [t for t in targets_for(kind) if t not in EXPORTS]
+    names = " ".join(map(str, data)) if isinstance(data, (list, tuple)) else str(data)
+    hint = f"write it with `dataforge convert {names} -o {out or 'OUT'} --to {'|'.join(others)}`"
+    if fits:
+        hint = f"use --to {'|'.join(fits)}, or " + hint
+    raise InputError(f"--to {to} needs other data; this is {_KIND_WORDS.get(kind, kind)} data", hint)
 
 
 def _check_options(out, has_tokenizer, max_length, truncate, token_ids, preview, preview_html, to, epochs, price):

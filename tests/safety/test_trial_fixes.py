@@ -124,3 +124,24 @@ def test_format_openai_check_rejects_keep_their_lineage(tmp_path):
     rejects = [json.loads(ln) for ln in (tmp_path / "out.jsonl.rejects.jsonl").read_text().splitlines()]
     assert len(rejects) == 1 and "preferred_output" in rejects[0]["reason"]
     assert (rejects[0]["file"], rejects[0]["line"]) == (str(src), 1) and rejects[0]["id"]
+
+
+# ---- format --to: data only `convert` can write gets a hint that names `convert` ----------------
+
+def test_format_to_openai_of_kto_data_points_at_convert(tmp_path):
+    src = tmp_path / "kto.json"
+    src.write_text(json.dumps([{"instruction": "hi", "output": "hello", "kto_tag": True},
+                               {"instruction": "yo", "output": "go away", "kto_tag": False}]), encoding="utf-8")
+    r = run_cli("format", src, "-o", tmp_path / "x.jsonl", "--to", "openai")
+    assert r.code == 1 and "needs other data; this is unpaired preference" in r.error_line
+    assert f"hint: write it with `dataforge convert {src} -o {tmp_path / 'x.jsonl'} --to trl|" in r.err
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_format_to_alpaca_of_text_data_points_at_convert(tmp_path):
+    src = tmp_path / "t.jsonl"
+    src.write_text('{"text": "hello world, plain text"}\n', encoding="utf-8")
+    r = run_cli("format", src, "-o", tmp_path / "y.jsonl", "--to", "alpaca")
+    assert r.code == 1 and "this is plain text data" in r.error_line
+    hint = next(ln for ln in r.err.splitlines() if ln.startswith("hint:"))
+    assert "dataforge convert" in hint and "--to trl|text|llamafactory-alpaca" in hint
