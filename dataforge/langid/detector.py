@@ -17,12 +17,18 @@
    letters, and an answer less sure than `CONFIDENT` is "unknown", not a guess.
 3. An answer is `sure` when the script decided it, or langdetect gave it at
    least `SURE` on `SURE_LETTERS` letters or more and the text's function
-   words do not speak against it (`words.disagrees`). Only sure answers are
+   words agree: at least `words.MIN_WORDS` words, and more function words of
+   that language than of any other (`words.agrees`). Not disagreeing is not
+   enough: "connective tissue connective" has no function word at all, and
+   langdetect's "French, 100%" on it is no evidence. Only sure answers are
    acted on: a report's language mismatch, a row's own wrapper language in
    `format --lang auto`, a rejected translation.
 
 Only the first `PREFIX` characters are read (after code blocks, inline code,
-URLs and e-mail addresses are removed: code reads as English). Punctuation
+URLs, e-mail addresses and special-token markup such as `<|endoftext|>` are
+removed: code reads as English, "endoftext" as Swedish). Quoted and bracketed
+spans are left out when enough is left without them (`spans.unquoted`): an
+English question about a quoted Spanish review is English. Punctuation
 and digits stay: langdetect ignores them itself, and removing them joins
 words that were apart. langdetect samples at random; its seed is fixed, so a
 text gets the same answer in every run and process. Answers are cached.
@@ -37,7 +43,8 @@ import threading
 from dataclasses import dataclass
 
 from dataforge.langid.scripts import CJK, SCRIPTS, cjk_language, dominant, script_counts
-from dataforge.langid.words import disagrees
+from dataforge.langid.spans import strip_markup, unquoted
+from dataforge.langid.words import agrees
 
 SEED = 0
 PREFIX = 400  # characters looked at
@@ -77,7 +84,7 @@ def prose(text: str, prefix: int = PREFIX) -> str:
     head = text[:prefix * 3]
     if "`" in head or "@" in head or "http" in head:
         head = _CODE.sub(" ", head)
-    return head[:prefix]
+    return strip_markup(head)[:prefix]
 
 
 def identify(text: str, prefix: int = PREFIX) -> Guess:
@@ -88,9 +95,8 @@ def identify(text: str, prefix: int = PREFIX) -> Guess:
 
 
 @functools.lru_cache(maxsize=8192)
-def _identify(head: str) -> Guess:
-    counts = script_counts(head)
-    key, n = dominant(counts)
+def _identify(text: str) -> Guess:
+    head, counts, key, n = _own_words(text)
     if not key:
         return Guess("", 0.0, "", "unknown")  # digits, symbols, emoji: no language to find
     script = SCRIPTS[key]
@@ -110,8 +116,24 @@ def _identify(head: str) -> Guess:
     lang, prob = ranked[0]
     if prob < CONFIDENT:
         return Guess("", prob, script.code, "unknown", "langdetect", ranked)
-    sure = prob >= SURE and n >= SURE_LETTERS and not disagrees(head, lang)
+    sure = prob >= SURE and n >= SURE_LETTERS and agrees(head, lang)
     return Guess(lang, prob, script.code, "ok", "langdetect", ranked, sure)
+
+
+def _own_words(text: str):
+    """(text, script counts, dominant script key, its letters) of `text` without its quoted and bracketed
+    spans -- or of the whole text when too little is left without them (a text that is only a quote)."""
+    counts = script_counts(text)
+    key, n = dominant(counts)
+    bare = unquoted(text)
+    if key and bare != text:
+        bare_counts = script_counts(bare)
+        bare_key, bare_n = dominant(bare_counts)
+        floor = MIN_SCRIPT_CHARS if bare_key in CJK or (bare_key and len(SCRIPTS[bare_key].langs) == 1) \
+            else MIN_LETTERS
+        if bare_key and bare_n >= floor:
+            return bare, bare_counts, bare_key, bare_n
+    return text, counts, key, n
 
 
 def probabilities(text: str, prefix: int = PREFIX) -> list[tuple[str, float]]:

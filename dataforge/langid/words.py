@@ -7,9 +7,11 @@ words are function words of that language and no other listed language has as
 many. This only ever confirms the expected language; deciding that a row is in
 another language is left to the full detector (`detector.identify`).
 
-The same counts are a second opinion on langdetect (`disagrees`): a short
+The same counts are a second opinion on langdetect (`agrees`): a short
 German answer that langdetect calls Dutch has more German function words than
-Dutch ones, and the detector then does not call itself sure.
+Dutch ones, and the detector then does not call itself sure. The evidence must
+be positive: "connective tissue connective" has no function word of any
+language, so it is no evidence of French, whatever langdetect says.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import itertools
 import re
 
 MIN_HITS = 2
+MIN_WORDS = 4  # a sure langdetect answer needs at least this many words ("1. Brazil 2. Argentina 3. Chile": 3)
 PREFIX = 300  # characters read
 
 # The commonest short words of each language (articles, pronouns, prepositions, conjunctions, auxiliaries).
@@ -109,6 +112,20 @@ def confirmed(counts: collections.Counter, lang: str) -> bool:
 def confirms(text: str, lang: str) -> bool:
     """True when `text` reads as `lang` by its function words and as no other listed language as much."""
     return lang in WORDS and confirmed(scores(text), lang)
+
+
+def agrees(text: str, lang: str) -> bool:
+    """True when the function words speak for `lang`: `MIN_WORDS` words or more, and `lang` confirmed
+    (at least `MIN_HITS` of its function words, more than any other listed language has). A language
+    without a list (fi, et, hu, ar, hi, ...) cannot be confirmed: there, no listed language may have
+    `MIN_HITS` hits."""
+    toks = tokens(text)
+    if len(toks) < MIN_WORDS:
+        return False
+    counts = count(toks)
+    if lang in WORDS:
+        return confirmed(counts, lang)
+    return all(n < MIN_HITS for n in counts.values())
 
 
 def disagrees(text: str, lang: str) -> bool:

@@ -6,14 +6,19 @@ sure, so that monolingual data never gets stray wrapper languages:
 
 - the dataset's main language is decided first, from the first rows (`prime`);
 - a row whose script decides its language (Chinese, Japanese, Korean, Thai,
-  Greek, ...) gets that language;
+  Greek, ...) gets that language -- unless the main language carries a fair
+  part of it (`MAIN_SHARE`): a Chinese instruction followed by English
+  examples, or one that quotes a Japanese sentence, stays Chinese;
 - a Latin (Cyrillic, Arabic, Devanagari) row that reads as the main language
   by its function words gets it at once, with no langdetect call (the fast
   path: most rows of most datasets);
+- so does a row that reads as the main language once its quoted and
+  bracketed spans are left out (an English question about a quoted Spanish
+  review);
 - any other row goes to the shared detector (`dataforge.langid`) and gets its
-  own language only when the detector is sure and, for languages with a
-  function-word list, the function words confirm it; otherwise the main
-  language.
+  own language only when the detector is sure (which, for languages with a
+  function-word list, means the function words confirm it); otherwise the
+  main language.
 
 A language the template has no texts for falls back to English; every
 fallback is counted so the summary can say how many rows it hit.
@@ -28,6 +33,7 @@ from dataforge.errors import ConfigError
 from dataforge.langid import identify, script_counts, words
 from dataforge.langid.detector import MIN_SCRIPT_CHARS
 from dataforge.langid.scripts import CJK, SCRIPTS, cjk_language, dominant
+from dataforge.langid.spans import strip_markup, unquoted
 from dataforge.templates.pack import Pack
 
 FALLBACK = "en"
@@ -64,6 +70,10 @@ MIN_DETECT_CHARS = 20  # kept for callers; the detector itself decides what is t
 # A row in a Latin (Cyrillic, Arabic, Devanagari) script gets a language other than the dataset's
 # main one only on this much evidence when that language has no function-word list.
 SWITCH_LETTERS = 40
+# A row stays in the main language when the main language's part weighs at least this share of the part
+# in the row's own script (a Han character weighs three Latin letters): a Chinese task statement followed
+# by English examples is a Chinese row.
+MAIN_SHARE = 1 / 3
 PRIME_ROWS = 200  # rows of the first batch that vote for the dataset's main language
 PRIME_DETECT = 40  # of those, at most this many may need the full (slow) detector
 PREFIX = 300  # characters of a row that are looked at
@@ -155,6 +165,7 @@ class LanguageChooser:
 
     def _from_text(self, text: str) -> str | None:
         """The row's own language when its text decides it, else None (the caller uses the main language)."""
+        text = strip_markup(text)
         if not text.isascii():  # ASCII is Latin script or nothing: no need to count scripts
             lang = _by_script(text, self.main)
             if lang is not None:
@@ -166,6 +177,8 @@ class LanguageChooser:
         main = self.main
         if main and words.confirmed(counts, main):
             return main  # the fast path: no langdetect
+        if main and words.confirms(unquoted(text), main):
+            return main  # its own words are the main language; the quote is someone else's
         if _cannot_switch(toks, counts, main):
             return None  # no other language could win here (see `_supported`): no need to ask langdetect
         guess = identify(text)
@@ -173,7 +186,10 @@ class LanguageChooser:
             return main
         if guess.sure and _supported(toks, counts, guess.lang):
             return normalize(guess.lang)
-        # langdetect hesitates between close languages: its first two, if the function words pick one
+        if main:
+            return None  # another language than the main one only when sure
+        # no main language to fall back on: langdetect hesitates between close languages, and the
+        # function words may pick one of its first two
         for code, _prob in guess.candidates[:2]:
             if code in words.WORDS and words.confirmed(counts, code):
                 return normalize(code)
@@ -262,12 +278,15 @@ def _by_script(text: str, main: str | None = None) -> str | None:
     key, n = dominant(counts)
     if not key:
         return ""
-    if main and not _writes(key, main) and _close_second(counts, key, main):
+    if main and not _writes(key, main) and _fair_share(counts, key, main):
         return main
     if key in CJK or len(SCRIPTS[key].langs) == 1:
         if n < MIN_SCRIPT_CHARS:
             return None
-        return cjk_language(counts) if key in CJK else SCRIPTS[key].langs[0]
+        lang = cjk_language(counts) if key in CJK else SCRIPTS[key].langs[0]
+        if main and key in CJK and lang != main and main in SCRIPTS["H"].langs and _cjk_lines(text, main):
+            return main
+        return lang
     return None
 
 
@@ -275,13 +294,27 @@ def _writes(key: str, lang: str) -> bool:
     return lang in SCRIPTS["H"].langs if key in CJK else lang in SCRIPTS[key].langs
 
 
-def _close_second(counts, key: str, main: str) -> bool:
-    """The main language's script has at least 80% of the weight of the script that carries the text."""
-    def weight(k: str) -> int:
-        return sum(counts[c] * 3 for c in CJK) if k in CJK else counts[k] * SCRIPTS[k].weight
-    theirs = weight(key)
-    mine = max((weight(k) for k in counts if _writes(k, main)), default=0)
-    return mine >= 0.8 * theirs
+def _weight(counts, key: str) -> int:
+    return sum(counts[c] * SCRIPTS[c].weight for c in CJK) if key in CJK else counts[key] * SCRIPTS[key].weight
+
+
+def _fair_share(counts, key: str, main: str) -> bool:
+    """The main language's script weighs at least `MAIN_SHARE` of the script that carries the text."""
+    mine = max((_weight(counts, k) for k in counts if _writes(k, main)), default=0)
+    return mine >= MAIN_SHARE * _weight(counts, key)
+
+
+def _cjk_lines(text: str, main: str) -> bool:
+    """Chinese, Japanese and Korean share Han: judged line by line, the lines in the main language hold at
+    least `MAIN_SHARE` of the CJK characters (a Chinese task that quotes a Japanese sentence on its own line)."""
+    total = mine = 0
+    for line in text.splitlines():
+        counts = script_counts(line)
+        cjk = sum(counts[c] for c in CJK)
+        if cjk:
+            total += cjk
+            mine += cjk if cjk_language(counts) == main else 0
+    return mine >= MAIN_SHARE * total
 
 
 def _sample_text(record, with_answer: bool = True) -> str:
