@@ -160,8 +160,6 @@ def _eval_rows(path, mapping) -> Iterator[tuple[str, str, list[tuple[str, bool]]
     from dataforge.io import RejectSink, read_dataset, resolve
     from dataforge.io.rawread import iter_raw
     from dataforge.io.shapes import apply_mapping, detect_shape
-    from dataforge.records import ConversationRecord, PreferenceRecord, prompt_text
-
     files = resolve(path)
     for df in files:
         columns, rows = set(), 0
@@ -181,13 +179,30 @@ def _eval_rows(path, mapping) -> Iterator[tuple[str, str, list[tuple[str, bool]]
             continue
         ds = read_dataset([df.path], mapping=mapping, rejects=RejectSink(), require_text=False)
         for record in ds:
-            where = f"{name}:{ds.where[1]}"
-            if isinstance(record, ConversationRecord):
-                texts = [(m["content"], m["role"] != "assistant") for m in record.messages]
-            else:
-                answer = record.chosen if isinstance(record, PreferenceRecord) else record.output
-                texts = [(prompt_text(record), True), (answer, False)]
-            yield record.id, where, texts
+            yield record.id, f"{name}:{ds.where[1]}", record_texts(record, reference=True)
+
+
+def record_texts(record, *, reference: bool = False) -> list[tuple[str, bool]]:
+    """The texts of a record of any kind, as (text, is_prompt), for decontamination on either side.
+
+    `reference`: an evaluation row, whose answers are references: a preference pair's rejected
+    answer is no reference, so it is left out there (a training row's rejected answer is checked).
+    """
+    from dataforge.records import ConversationRecord, PreferenceRecord, prompt_text
+
+    if isinstance(record, ConversationRecord):
+        return [(m["content"], m["role"] != "assistant") for m in record.messages]
+    if not hasattr(record, "instruction"):  # plain text (TextRecord): every text field, no answer
+        return [(getattr(record, f), True) for f in record.text_fields]
+    texts = [(m["content"], m.get("role") != "assistant") for m in getattr(record, "history", ()) or ()]
+    texts.append((prompt_text(record), True))
+    if isinstance(record, PreferenceRecord):
+        answers = [record.chosen] if reference else [record.chosen, record.rejected]
+    elif hasattr(record, "completion"):  # KTO: one answer, judged good or bad
+        answers = [record.completion]
+    else:
+        answers = [record.output]
+    return texts + [(a, False) for a in answers]
 
 
 def _strings(value) -> Iterator[str]:

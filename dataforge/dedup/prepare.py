@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from dataforge.dedup.decont import record_texts
 from dataforge.dedup.keys import KeepRule, KeySpec, record_length
 from dataforge.dedup.text import exact_hash, normalize
 from dataforge.errors import InputError
 from dataforge.io import RejectSink, RowError, check_target, read_dataset, to_shape
 from dataforge.io.rejects import Reject
 from dataforge.progress import progress_bar
-from dataforge.records import ConversationRecord, PreferenceRecord, prompt_text
 
 # The input's shape -> the `to_shape` target that writes rows back the same way.
 SAME_SHAPE = {"dolly": "dolly", "alpaca": "alpaca", "openai": "openai", "sharegpt": "sharegpt",
@@ -98,12 +98,8 @@ def default_target(ds) -> str:
 
 
 def decont_texts(record) -> list[str]:
-    """The texts of a training row checked against evaluation data."""
-    if isinstance(record, ConversationRecord):
-        return [m["content"] for m in record.messages]
-    if isinstance(record, PreferenceRecord):
-        return [prompt_text(record), record.chosen, record.rejected]
-    return [prompt_text(record), record.output]
+    """The texts of a training row checked against evaluation data (every kind of record)."""
+    return [text for text, _ in record_texts(record)]
 
 
 def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, mapping, fmt,
