@@ -145,3 +145,36 @@ def test_format_to_alpaca_of_text_data_points_at_convert(tmp_path):
     assert r.code == 1 and "this is plain text data" in r.error_line
     hint = next(ln for ln in r.err.splitlines() if ln.startswith("hint:"))
     assert "dataforge convert" in hint and "--to trl|text|llamafactory-alpaca" in hint
+
+
+# ---- run --check: values that would fail a stage later ------------------------------------------
+
+def _recipe(tmp_path: Path, stages: str) -> Path:
+    (tmp_path / "d.jsonl").write_text('{"instruction": "hi", "output": "hello"}\n', encoding="utf-8")
+    path = tmp_path / "r.yaml"
+    path.write_text(f"name: t\nworkdir: {tmp_path / 'work'}\nstages:\n{stages}", encoding="utf-8")
+    return path
+
+
+def test_run_check_refuses_a_misspelled_template(tmp_path):
+    path = _recipe(tmp_path, f"  format:\n    data: {tmp_path / 'd.jsonl'}\n    template: alpacca\n")
+    r = run_cli("run", "--check", path)
+    assert r.code == 1 and "stages.format: unknown template 'alpacca'" in r.error_line
+    assert "alpaca" in r.err and not (tmp_path / "work").exists()
+
+
+def test_run_check_refuses_unknown_backends_and_missing_inputs(tmp_path):
+    data = tmp_path / "d.jsonl"
+    r = run_cli("run", "--check", _recipe(tmp_path, f"  translate:\n    data: {data}\n    to: de\n"
+                                                     "    backend: opneai\n"))
+    assert r.code == 1 and "stages.translate: backend: unknown backend 'opneai'" in r.error_line
+    r = run_cli("run", "--check", _recipe(tmp_path, f"  dedup:\n    data: {tmp_path / 'missing.jsonl'}\n"))
+    assert r.code == 1 and f"stages.dedup.data: {tmp_path / 'missing.jsonl'}: no such file" in r.error_line
+
+
+def test_run_check_accepts_inputs_written_by_earlier_stages(tmp_path):
+    data, mid = tmp_path / "d.jsonl", tmp_path / "work" / "mid.jsonl"
+    r = run_cli("run", "--check", _recipe(tmp_path, f"  dedup:\n    data: {data}\n    output: {mid}\n"
+                                                     f"  format:\n    data: {mid}\n    template: alpaca\n"
+                                                     "  report:\n    data: ${format.output}\n"))
+    assert r.code == 0 and "valid" in r.out, r.err
