@@ -33,7 +33,9 @@ from dataforge.progress import progress_bar
 
 MERSENNE = np.uint64((1 << 61) - 1)  # datatrove's _mersenne_prime
 SEED = 1  # dedup's minhash_config seed
-BLOCK = 2048  # keys per signature block: memory stays at a few MB per 100 shingles a key
+BLOCK = 2048  # at most this many keys per signature block
+BLOCK_SHINGLES = 1 << 16  # and about this many shingles: the block's (hashes x shingles) uint64 matrix
+# is num_hashes * 8 bytes per shingle (~65 MB here); counted in keys alone, 2048 long passages made it GBs
 
 
 @dataclass
@@ -131,11 +133,17 @@ def candidate_clusters(texts: Sequence[str], rows: np.ndarray, ngram: int, bands
     """Clusters (row numbers, sorted, 2+ rows) of keys connected by a shared bucket."""
     a, b = permutations(bands.num_hashes)
     keys = np.empty((rows.size, bands.buckets), dtype=np.uint64)
-    for start in range(0, rows.size, BLOCK):
-        block = rows[start:start + BLOCK]
-        keys[start:start + block.size] = _band_keys(signatures([texts[r] for r in block], ngram, a, b), bands)
+    start = 0
+    while start < rows.size:
+        block, total = [], 0
+        while start + len(block) < rows.size and len(block) < BLOCK and (not block or total < BLOCK_SHINGLES):
+            text = texts[rows[start + len(block)]]
+            block.append(text)
+            total += len(text) // 4  # ~ words (shingles) of the text, cheap to count
+        keys[start:start + len(block)] = _band_keys(signatures(block, ngram, a, b), bands)
+        start += len(block)
         if bar is not None:
-            bar.advance(block.size)
+            bar.advance(len(block))
     parent = list(range(rows.size))
 
     def find(x: int) -> int:
@@ -158,6 +166,16 @@ def candidate_clusters(texts: Sequence[str], rows: np.ndarray, ngram: int, bands
     return [np.array(sorted(m), dtype=np.int64) for m in members.values() if len(m) > 1]
 
 
+class _OnDemand:
+    """`resolve`'s shingles, computed when a cluster asks for them (it fetches each row once)."""
+
+    def __init__(self, keys: Sequence[str | None], ngram: int):
+        self.keys, self.ngram = keys, ngram
+
+    def get(self, row: int, default=None):
+        return shingles_of(self.keys[row], self.ngram, xxh64)
+
+
 def find_duplicates(keys: Sequence[str | None], prompts: Sequence[str | None] | None = None, *,
                     threshold: float = THRESHOLD, ngram: int = NGRAM) -> Found:
     """What `dedup --keep first` (exact and near) decides for rows with these key texts.
@@ -170,12 +188,10 @@ def find_duplicates(keys: Sequence[str | None], prompts: Sequence[str | None] | 
     n = len(keys)
     reps = np.flatnonzero(group == np.arange(n))
     clusters: list[np.ndarray] = []
-    shingles = {}
     if reps.size >= 2:
         with progress_bar("duplicates: MinHash", total=int(reps.size), unit="keys") as bar:
             clusters = candidate_clusters(keys, reps, ngram, bands, bar)
-        for row in (np.concatenate(clusters).tolist() if clusters else []):
-            shingles[row] = shingles_of(keys[row], ngram, xxh64)
+    shingles = _OnDemand(keys, ngram)  # computed per cluster as it is checked, not held for every row
     prep = SimpleNamespace(rows=n, contaminated={}, group=group, lengths=np.zeros(n, dtype=np.int64),
                            scores=np.full(n, np.nan))
     dec = resolve(prep, clusters, keep=KeepRule("first"), threshold=threshold, exact=True, shingles=shingles)
