@@ -8,6 +8,11 @@ per output line. Plain subprocesses rather than multiprocessing: they start
 the same way from a console script, a notebook or a test runner, and never
 fork polars' thread pool. A worker that dies costs time, not results: its
 batches are detected again in-process.
+
+Ctrl-C is the parent's to handle: a worker runs in its own session (the
+terminal's SIGINT goes to the foreground process group, which would give each
+worker a KeyboardInterrupt traceback) and ignores SIGINT; it ends when its
+input closes, which happens when the parent finishes, is interrupted or dies.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -50,7 +56,8 @@ class _Worker:
 
     def __init__(self, todo: queue.Queue, batches: list, done: dict):
         self.proc = subprocess.Popen([sys.executable, "-m", "dataforge.quality.langpool"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=_child_env())
+                                     stdout=subprocess.PIPE, env=_child_env(),
+                                     start_new_session=True)  # out of reach of the terminal's Ctrl-C
         self.sent: list[int] = []  # batch ids, in the order the worker answers them
         self._room = threading.Semaphore(IN_FLIGHT)
         self.threads = [threading.Thread(target=self._feed, args=(todo, batches), daemon=True),
@@ -177,11 +184,15 @@ def _timed(texts: list[str]) -> tuple[list, float]:
 
 def _serve() -> None:
     """Worker process: one JSON list of texts per input line -> {"results", "seconds"} per line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and closes our input
     detect_batch([_WARM_UP])
-    for line in sys.stdin.buffer:
-        results, seconds = _timed(json.loads(line))
-        sys.stdout.write(json.dumps({"results": results, "seconds": seconds}) + "\n")
-        sys.stdout.flush()
+    try:
+        for line in sys.stdin.buffer:
+            results, seconds = _timed(json.loads(line))
+            sys.stdout.write(json.dumps({"results": results, "seconds": seconds}) + "\n")
+            sys.stdout.flush()
+    except BrokenPipeError:  # the parent is gone: nobody wants the answers
+        os._exit(0)
 
 
 if __name__ == "__main__":

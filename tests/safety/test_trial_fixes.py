@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from safety_helpers import run_cli, snapshot, temp_leftovers
 
@@ -178,3 +186,45 @@ def test_run_check_accepts_inputs_written_by_earlier_stages(tmp_path):
                                                      f"  format:\n    data: {mid}\n    template: alpaca\n"
                                                      "  report:\n    data: ${format.output}\n"))
     assert r.code == 0 and "valid" in r.out, r.err
+
+
+# ---- report: Ctrl-C while language-detection workers run ----------------------------------------
+
+def _langpool_children(parent: int) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and b"dataforge.quality.langpool" in cmd:
+            found.append(int(pid))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker processes in /proc")
+def test_report_ctrl_c_with_workers_exits_130_without_traceback(tmp_path):
+    words = "the quick brown fox jumps over a lazy dog while cats sleep all day in the warm sun".split()
+    rnd = random.Random(0)
+    with open(tmp_path / "data.jsonl", "w") as fh:
+        for _ in range(3000):  # enough texts for the report to start worker processes
+            fh.write(json.dumps({"instruction": " ".join(rnd.choices(words, k=12)),
+                                 "output": " ".join(rnd.choices(words, k=30))}) + "\n")
+    # its own process group, like a shell job: killpg is what the terminal's Ctrl-C does
+    proc = subprocess.Popen([sys.executable, "-m", "dataforge", "report", "data.jsonl", "-o", "r.html"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 30
+    while not (workers := _langpool_children(proc.pid)) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert workers, "the report started no worker process"
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    time.sleep(0.5)
+    assert not any(Path(f"/proc/{w}").exists() and b"langpool" in Path(f"/proc/{w}/cmdline").read_bytes()
+                   for w in workers)  # the workers went with the parent
+    assert not (tmp_path / "r.html").exists()
