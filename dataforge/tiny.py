@@ -27,9 +27,20 @@ CHATML_TEMPLATE = (
 SPECIAL = ["<|im_start|>", "<|im_end|>"]
 
 
+def _in_repo(root: str | Path) -> Path:
+    """A relative root that is not in the current folder is looked up beside the package (the repo's
+    sample_data/), so `python -m dataforge.tiny OUT` works from any folder."""
+    root = Path(root)
+    if root.is_absolute() or root.exists():
+        return root
+    beside = Path(__file__).resolve().parents[1] / root
+    return beside if beside.exists() else root
+
+
 def sample_texts(root: str | Path = "sample_data", limit: int = 5000) -> list[str]:
     """Every text field of the JSON/JSONL/TXT files under `root` (for training a tokenizer)."""
     out: list[str] = []
+    root = _in_repo(root)
     for path in sorted(Path(root).rglob("*")):
         if path.suffix == ".txt":
             out.extend(line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()

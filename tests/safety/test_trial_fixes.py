@@ -228,3 +228,14 @@ def test_report_ctrl_c_with_workers_exits_130_without_traceback(tmp_path):
     assert not any(Path(f"/proc/{w}").exists() and b"langpool" in Path(f"/proc/{w}/cmdline").read_bytes()
                    for w in workers)  # the workers went with the parent
     assert not (tmp_path / "r.html").exists()
+
+
+# ---- python -m dataforge.tiny from another folder ------------------------------------------------
+
+def test_tiny_sample_texts_found_from_another_folder(tmp_path):
+    # the default TEXT_ROOT, sample_data, is the repo's, not the current folder's (which has none)
+    code = "from dataforge.tiny import sample_texts; print(len(sample_texts()))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) > 100  # enough text for the tokenizer SentencePiece trains
