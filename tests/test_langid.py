@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dataforge.langid import SCRIPTS, identify, languages_of, probabilities, script_counts
+from dataforge.langid import SCRIPTS, identify, languages_of, probabilities, prose, script_counts
 from dataforge.langid import detector as detector_module
 
 HERE = Path(__file__).parent / "realdata" / "langid"
@@ -165,3 +165,109 @@ def test_format_cli_prints_the_mix_it_applied(tmp_path):
                           "-t", "alpaca"], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert out.returncode == 0, out.stderr
     assert "wrapper languages: zh 10 (auto: 10 detected)" in out.stdout
+
+
+# ----- defects found by a new-user trial on real data ------------------------------------------------------
+# Exact strings from the trial's files: T0 (bigscience/P3, /tmp/trial/t0_all.jsonl, "prompt"/"completion"),
+# LLaMA-Factory's alpaca_en_demo, alpaca_zh_demo and dpo_zh_demo (same commit as tests/realdata/langid/).
+
+@pytest.mark.parametrize("text", [
+    "unflattering<|endoftext|>",  # a T0 completion: langdetect read "endoftext" as Swedish
+    "connective tissue connective",  # a T0 completion: "French, 100%"
+    "1. Brazil\n2. Argentina\n3. Chile",  # an alpaca_en_demo output: "Italian"
+    "Yes<|endoftext|></s>",
+    "[INST] connective tissue [/INST]",
+])
+def test_short_answers_without_function_words_are_never_sure(text):
+    guess = identify(text)
+    assert not guess.sure, guess
+
+
+def test_special_token_markup_is_not_read_as_letters():
+    assert prose("unflattering<|endoftext|>").strip() == "unflattering"
+    assert prose("<s>[INST] Hi [/INST] Hello</s>").split() == ["Hi", "Hello"]
+    assert identify("<|im_start|>user<|im_end|>").label == "too short"  # only markup and 4 letters left
+
+
+def test_sure_needs_the_function_words_to_agree_not_just_not_disagree():
+    # four words or more, and its own function words: sure, as before
+    assert identify("Erkläre, warum der Himmel am Tag blau ist und nicht schwarz.").sure
+    assert identify("Esta es una frase bastante larga escrita en español.").sure
+    assert identify("Name three fruits that grow on trees in the garden.").sure
+    # langdetect at 100% on fact lists of names, and as many Spanish or Italian function words as French
+    # ("le", "de", "la") or Portuguese ones: no language is confirmed, so not sure
+    for prompt, _answer in T0_ENGLISH[2:]:
+        guess = identify(prompt)
+        assert not (guess.sure and guess.lang != "en"), (guess, prompt[:60])
+
+
+@pytest.mark.parametrize("text", [
+    "欺骗他人(trick somebody)",  # alpaca_zh_demo output (the report called it Slovak)
+    "下面是按原子序数*排序的化学元素列表：\n\n1. 氢（Hydrogen, H）\n2. 氦（Helium, He）\n3. 锂（Lithium, Li）\n"
+    "4. 铍（Beryllium, Be）\n5. 硼（Boron, B）\n6. 碳（Carbon, C）\n7. 氮（Nitrogen, N）\n8. 氧（Oxygen, O）\n"
+    "9. 氟（Fluorine, F）\n10. 氖（Neon, Ne）",  # alpaca_zh_demo output, first ten lines (the report: German)
+])
+def test_chinese_with_bracketed_english_glosses_is_chinese(text):
+    assert identify(text).lang == "zh"
+
+
+# T0 prompts: an English question about a quoted Spanish review, and English fact lists of Spanish, French
+# and Portuguese names (format --lang auto gave them es, fr and pt wrappers). Fact lists cut to 400 characters.
+T0_ENGLISH = [
+    ("'compleja e intelectualmente retadora , el ladrón de orquídeas es uno de esos filmes que vale la pena ver "
+     "precisamente por su originalidad . ' How does the reviewer feel about the movie?\n", "They loved it"),
+    ("'compleja e intelectualmente retadora , el ladrón de orquídeas es uno de esos filmes que vale la pena ver "
+     "precisamente por su originalidad . ' The sentiment expressed for the movie is\n", "positive"),
+    ("- fullname is dwight anthony pezzarossi garcía\n\n\n\n- clubs is deportivo ferrol comunicaciones bolton "
+     "wanderers comunicaciones racing de ferrol numancia deportivo escuintla marquense comunicaciones deportes la "
+     "serena comunicaciones argentinos juniors palestino santiago wanderers racing de\n\n\n\n- nationalteam is "
+     "guatemala\n\n\n\n- nationalcaps is 72\n\n\n\n- goals is 0 9 16 7 5 13 4 8 12 0 9 3 0\n\n\n\n- birth date is "
+     "4 september 1979\n\n\n\n", "dwight pezzarossi"),
+    ("Facts:\n\n\n- children: 3\n\n\n\n- name: jean-marie le pen\n\n\n\n- spouse: pierrette -lrb- 1991 -- present "
+     "-rrb- lalanne -lrb- 1960 -- 1987 -rrb- jeanne-marie paschos\n\n\n\n- signature: jean-marie le pen "
+     "signature.jpg\n\n\n\n- term end: 15 9 october 1962 24 february 2000 22 march 1992 19 january march 1989 2011 "
+     "10 april 2003 14 march 1988\n\n\n\n- unit: 20px foreign legion 1st foreign parachute regiment\n\n\n\n",
+     "jean-marie le pen"),
+    ("Facts:\n\n\n- birth date: 12 september 1831\n\n\n\n- birth name: manuel antônio Álvares de azevedo\n\n\n\n- "
+     "notable works: '' na taverna '' , '' macário '' lira dos vinte anos '' , '' noite\n\n\n\n- death place: rio de "
+     "janeiro , brazil\n\n\n\n- other names: job stern , maneco\n\n\n\n- death date: 25 april 1852\n\n\n\n- "
+     "occupation: poet , law student , playwright , short story writer , essayist\n\n\n\n", "álvares de azevedo"),
+]
+# dpo_zh_demo rows: beda1875068d960e (Chinese task quoting a Japanese sentence: got the Japanese wrapper) and
+# 5b0cc5f1c55ecf6e (Chinese task followed by English examples: got the English wrapper); first human turns.
+DPO_ZH_CHINESE = [
+    "Q: 给定一句日语和老挝语的句子。您的任务是检查老挝语句子是否是日语的翻译。如果翻译正确，则生成标签\"Yes\"，否则生成标签"
+    "\"No\"。\nJapanese: この後、私の今のチームメイトは最後まで私をカバーしようと色々と試みてくれて、そして最終的に、私に大きな成果を"
+    "もたらした。 \nLao: ຫຼັງຈາກນີ້ ເພື່ອນໃນທີມຂອງຂ້ອຍໃນປະຈຸບັນ ໄດ້ພະຍາຍາມຊ່ວຍຂ້ອຍເຖິງຕອນຈົບ ແລະ ສຸດທ້າຍມັນໄດ້ເອົາກຳລັງໃຈທີ່ດີສຳລັບຂ້ອຍ.\nA:",
+    "在这个任务中，给定一个英语 Tokens 句子，你的任务是将其转换成英语语言\n一个例子如下。\nQ: The adult literacy program Read "
+    "Santa Clara marked its tenth anniversary today with a gathering of program participants , staff , and "
+    "supporters from the community .\nA: The adult literacy program Read Santa Clara marked its tenth anniversary "
+    "today with a gathering of program participants, staff, and supporters from the community.\nRationale: The "
+    "above sentence is correctly translated from English Tokens to English\nQ: Hundreds of firemen have been "
+    "fighting the fire , but conditions have been difficult because of strong winds and temperatures soaring well "
+    "over 40 degrees Celsius .\nA: 数百名消防员一直在与火灾作斗争，但由于强风和温度飙升到40摄氏度以上，情况变得非常困难。",
+]
+
+
+def test_format_auto_keeps_english_on_english_rows_that_quote_or_name_other_languages(tmp_path):
+    rows = [dict(r) for r in EN[:12]]
+    rows += [{"instruction": prompt, "input": "", "output": answer} for prompt, answer in T0_ENGLISH]
+    summary, got = _format(tmp_path, rows)
+    assert got == {"en": 12 + len(T0_ENGLISH)}, got
+    assert summary.languages == {"en": 12 + len(T0_ENGLISH)}
+
+
+def test_format_auto_keeps_chinese_on_chinese_rows_that_quote_japanese_or_english(tmp_path):
+    rows = [dict(r) for r in ZH[:12]]
+    rows += [{"instruction": text, "input": "", "output": "Yes"} for text in DPO_ZH_CHINESE]
+    summary, got = _format(tmp_path, rows)
+    assert got == {"zh": 12 + len(DPO_ZH_CHINESE)}, got
+
+
+def test_format_auto_still_switches_when_a_row_is_sure_of_another_language(tmp_path):
+    rows = [dict(r) for r in ZH[:12]]
+    rows.append({"instruction": "この文章を英語に翻訳してください。今日はとても良い天気ですね。", "input": "", "output": "."})
+    rows.append({"instruction": "Explain why the sky is blue during the day and not black at all.", "input": "",
+                 "output": "Rayleigh scattering."})
+    _summary, got = _format(tmp_path, rows)
+    assert got == {"zh": 12, "ja": 1, "en": 1}, got
