@@ -51,6 +51,11 @@ _SECRETS = {
     "private_key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
     "assigned_secret": r"\b(?i:api[_-]?key|secret|password|passwd|token)\s*[:=]\s*['\"]?[A-Za-z0-9_\-/+]{16,}",
 }
+# `password: 'your_database_password'`, `api_key = "XXXXXXXXXXXXXXXXXXXX"`: a value that says it is a
+# stand-in is documentation, not a leaked secret; such assignments are blanked before the secret check.
+_PLACEHOLDER_SECRET = (r"\b(?i:api[_-]?key|secret|password|passwd|token)\s*[:=]\s*['\"]?"
+                       r"(?i:[A-Za-z0-9_\-/+]*(?:\byour[_-]|example|sample|change[_-]?me|dummy|placeholder|redacted"
+                       r"|fake[_-]|x{4,}|\*{3,}|\.{3})[A-Za-z0-9_\-/+*.]*)")
 _PII = {
     "email": r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",  # minus reserved domains
     "phone": r"(?:\+\d{1,3}[ .-]?)?\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\+\d{1,3}(?:[ .-]?\d{2,4}){3,5}\b",
@@ -90,6 +95,11 @@ _SECRETS = {k: _fast(v) for k, v in _SECRETS.items()}
 _PII = {k: _fast(v) for k, v in _PII.items()}
 _PLACEHOLDER_ALWAYS = _fast(_PLACEHOLDER_ALWAYS)
 _RESERVED_EMAIL = _fast(_RESERVED_EMAIL)
+_PLACEHOLDER_SECRET = _fast(_PLACEHOLDER_SECRET)
+
+
+def _without_placeholder_secrets(col: pl.Expr) -> pl.Expr:
+    return col.str.replace_all(_PLACEHOLDER_SECRET, "")
 
 SIGNALS = {  # name -> (title, severity thresholds (high, medium), fields: "answer"|"all")
     "refusal": ("refusal or 'as an AI' phrasing", (0.05, 0.002), "answer"),
@@ -112,7 +122,7 @@ def _exprs(name: str, words_col: str | None) -> dict[str, pl.Expr]:
         "unbalanced_fences": (col.str.count_matches("```", literal=True) % 2) == 1,
         "placeholder": col.str.contains(_PLACEHOLDER_ALWAYS) | (~code & col.str.contains(_PLACEHOLDER_PROSE)),
         "html": ~code & col.str.contains(_HTML),
-        "secret": col.str.contains(SECRET),
+        "secret": _without_placeholder_secrets(col).str.contains(SECRET),
     }
     for kind, pattern in _PII.items():
         out[f"pii_{kind}"] = col.str.contains(pattern)
@@ -169,7 +179,8 @@ def section(frame: pl.DataFrame, fields, answer_fields) -> tuple[dict, pl.DataFr
 def _secret_kinds(hits: pl.DataFrame, fields) -> dict:
     out = {}
     for kind, pattern in _SECRETS.items():
-        cond = pl.any_horizontal([pl.col(f).fill_null("").str.contains(pattern) for f in fields])
+        cond = pl.any_horizontal([_without_placeholder_secrets(pl.col(f).fill_null("")).str.contains(pattern)
+                                  for f in fields])
         out[kind] = int(hits.select(cond).to_series().sum())
     return {k: v for k, v in out.items() if v}
 

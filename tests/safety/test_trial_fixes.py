@@ -239,3 +239,27 @@ def test_tiny_sample_texts_found_from_another_folder(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) > 100  # enough text for the tokenizer SentencePiece trains
+
+
+# ---- report: placeholder values are not secrets ---------------------------------------------------
+
+PLACEHOLDER_SECRETS = ["Set password: 'your_database_password' in config.yaml",
+                       'api_key = "XXXXXXXXXXXXXXXXXXXXXXXX"', "secret=changeme_please_now_1234",
+                       "DB_PASSWORD=dummy_value_for_the_tests", "password = example_password_123456",
+                       "secret: '****************'"]
+REAL_SECRETS = ["password: 'hunter2hunter2hunter2abc'", "api_key=sk-abcdefghijklmnopqrstuvwxyz123456",
+                "password: your_database_password, and the key sk-abcdefghijklmnopqrstuvwxyz123456"]
+
+
+def test_report_secret_signal_skips_placeholder_values():
+    import polars as pl
+
+    from dataforge.quality.signals import section
+
+    texts = PLACEHOLDER_SECRETS + REAL_SECRETS
+    frame = pl.DataFrame({"row": list(range(len(texts))), "id": [f"r{i}" for i in range(len(texts))],
+                          "output": texts})
+    data, flags = section(frame, ["output"], [])
+    flagged = flags.filter(pl.col("secret|output"))["id"].to_list()
+    assert flagged == [f"r{i}" for i in range(len(PLACEHOLDER_SECRETS), len(texts))]
+    assert data["secret_kinds"] == {"openai_key": 2, "assigned_secret": 2}
