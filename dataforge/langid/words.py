@@ -117,15 +117,16 @@ def confirms(text: str, lang: str) -> bool:
 def agrees(text: str, lang: str) -> bool:
     """True when the function words speak for `lang`: `MIN_WORDS` words or more, and `lang` confirmed
     (at least `MIN_HITS` of its function words, more than any other listed language has). A language
-    without a list (fi, et, hu, ar, hi, ...) cannot be confirmed: there, no listed language may have
-    `MIN_HITS` hits."""
+    without a list (fi, et, hu, sw, ar, hi, ...) cannot be confirmed: there, no listed language may have
+    `MIN_HITS` hits that are a fifth of the words or more (a quarter to a half of English or Spanish
+    prose is function words; a Hungarian "a" or a Swahili "na" now and then is not English or Portuguese)."""
     toks = tokens(text)
     if len(toks) < MIN_WORDS:
         return False
     counts = count(toks)
     if lang in WORDS:
         return confirmed(counts, lang)
-    return all(n < MIN_HITS for n in counts.values())
+    return all(n < MIN_HITS or n * 5 < len(toks) for n in counts.values())
 
 
 def disagrees(text: str, lang: str) -> bool:
