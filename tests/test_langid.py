@@ -177,6 +177,7 @@ def test_format_cli_prints_the_mix_it_applied(tmp_path):
     "1. Brazil\n2. Argentina\n3. Chile",  # an alpaca_en_demo output: "Italian"
     "Yes<|endoftext|></s>",
     "[INST] connective tissue [/INST]",
+    "Does Jimmie take Virgil's suggestion?<|endoftext|></s>",  # a T0 completion: "Estonian, 100%"
 ])
 def test_short_answers_without_function_words_are_never_sure(text):
     guess = identify(text)

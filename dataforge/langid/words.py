@@ -22,6 +22,7 @@ import re
 
 MIN_HITS = 2
 MIN_WORDS = 4  # a sure langdetect answer needs at least this many words ("1. Brazil 2. Argentina 3. Chile": 3)
+MIN_WORDS_UNLISTED = 8  # ... and of a language without a list ("Does Jimmie take Virgil's suggestion?": "et")
 PREFIX = 300  # characters read
 
 # The commonest short words of each language (articles, pronouns, prepositions, conjunctions, auxiliaries).
@@ -117,11 +118,12 @@ def confirms(text: str, lang: str) -> bool:
 def agrees(text: str, lang: str) -> bool:
     """True when the function words speak for `lang`: `MIN_WORDS` words or more, and `lang` confirmed
     (at least `MIN_HITS` of its function words, more than any other listed language has). A language
-    without a list (fi, et, hu, sw, ar, hi, ...) cannot be confirmed: there, no listed language may have
-    `MIN_HITS` hits that are a fifth of the words or more (a quarter to a half of English or Spanish
-    prose is function words; a Hungarian "a" or a Swahili "na" now and then is not English or Portuguese)."""
+    without a list (fi, et, hu, sw, ar, hi, ...) cannot be confirmed: it needs `MIN_WORDS_UNLISTED`
+    words, and no listed language may have `MIN_HITS` hits that are a fifth of the words or more (a
+    quarter to a half of English or Spanish prose is function words; a Hungarian "a" or a Swahili "na"
+    now and then is not English or Portuguese)."""
     toks = tokens(text)
-    if len(toks) < MIN_WORDS:
+    if len(toks) < (MIN_WORDS if lang in WORDS else MIN_WORDS_UNLISTED):
         return False
     counts = count(toks)
     if lang in WORDS:
