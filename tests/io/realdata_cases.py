@@ -56,7 +56,7 @@ CASES = {
     "glaive_en": Case(LF / "glaive_toolcall_en_demo.json", "sharegpt", "instruction", 115,
                       trips=("openai", "trl-chat", "llamafactory-sharegpt", "sharegpt"), dedup=(8, 1, 5)),
     "glaive_zh": Case(LF / "glaive_toolcall_zh_demo.json", "sharegpt", "instruction", 135,
-                      trips=("openai", "trl-chat", "llamafactory-sharegpt"), dedup=(5, 1, 8)),
+                      trips=("openai", "trl-chat", "llamafactory-sharegpt"), dedup=(5, 0, 8)),  # near 1 -> 0: a Chinese and an English prompt are two questions
     "drone": Case(FORMATS / "openai-cookbook/drone_training.jsonl", "openai", "instruction", 6,
                   trips=("openai", "trl-chat", "llamafactory-sharegpt"), dedup=(0, 0, 0)),
     "reason_tool_use": Case(LF / "reason_tool_use_demo_50.jsonl", "llamafactory-v1", "instruction", 50,
@@ -88,9 +88,10 @@ CASES = {
     "t0_ag_news": Case(FORMATS / "self-instruct/t0_ag_news_classify.jsonl", "trl-completion", "instruction", 200,
                        trips=("trl", "openai"), dedup=(0, 0, 0)),
     "t0_adversarial_qa": Case(FORMATS / "self-instruct/t0_adversarial_qa_dbidaf_answer_the_following_q.jsonl",
-                              "trl-completion", "instruction", 200, trips=("trl", "openai"), dedup=(0, 11, 0)),
+                              "trl-completion", "instruction", 200, trips=("trl", "openai"),
+                              dedup=(0, 3, 0)),  # near 11 -> 3: 8 other questions about the same passage kept
     "fastchat": Case(ROOT / "dedup/fastchat_dummy_conversation_300.json", "sharegpt", "instruction", 300,
-                     trips=("openai", "trl-chat", "llamafactory-sharegpt"), dedup=(0, 33, 173)),
+                     trips=("openai", "trl-chat", "llamafactory-sharegpt"), dedup=(0, 32, 174)),  # "Tell me about yourself" / "Can you introduce yourself?": kept
 }
 
 
