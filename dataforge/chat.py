@@ -78,8 +78,7 @@ class Chat:
         self._setup_templates(template)
         self.device, dtype = device_and_dtype(device)
         self.holder = AdapterSet(load_causal_lm(self.model_dir, self.device, dtype), self.adapters)
-        cfg = base_cfg
-        self.max_positions = cfg.get("max_position_embeddings") or cfg.get("n_positions")
+        self.max_positions = base_cfg.get("max_position_embeddings") or base_cfg.get("n_positions")
 
     # ----- names and templates ---------------------------------------------------------------
     @property
@@ -111,6 +110,8 @@ class Chat:
             self.renderers[name] = cache[key]
             if template:
                 how = "set with --template"
+            elif record and name != BASE and where == self.model_dir:
+                how = f"the adapter has no training record; the model's, from {Path(where) / RECORD}"
             elif record:
                 how = f"as trained, from {Path(where) / RECORD}"
             else:
@@ -186,8 +187,8 @@ def _with_probe(record):
 
 
 # ----- the interactive prompt ------------------------------------------------------------------
-HELP = ("one line = one request (no history is kept); commands: /adapter NAME (switch; 'base' = no adapter), "
-        "/adapters (list), /template (show the rendered prompt of the next request), /help, /quit")
+HELP = ("one line = one request (no history is kept); commands: /adapter NAME (switch; 'base' = the model "
+        "without adapters), /adapters (list), /template (show the next request's rendered prompt), /help, /quit")
 
 
 def interact(chat: Chat, lines: Iterable[str], say: Callable[[str], None], note: Callable[[str], None],

@@ -15,8 +15,8 @@ from dataforge.cli.options import FILE_TYPES
 @click.option("--adapter", "-a", "adapters", multiple=True, metavar="[NAME=]PATH",
               help="LoRA/QLoRA adapter folder, loaded onto the one base (repeatable); named after its folder "
                    "unless NAME= is given.")
-@click.option("--use", metavar="NAME", help="Adapter that answers requests that name none ('base': no adapter; "
-                                            "default: the first --adapter).")
+@click.option("--use", metavar="NAME", help="Adapter that answers requests that name none "
+              "('base': --model itself, no adapter; default: the first --adapter).")
 @click.option("--input", "-i", "input_path", type=click.Path(), help="File of prompts (instruction/context, "
               "prompt, or messages; an 'adapter' column picks the adapter per row). Needs -o.")
 @click.option("-o", "--output", type=click.Path(), help="Where the answers go (one row per prompt, ids kept).")
@@ -38,7 +38,7 @@ def chat_cmd(model, adapters, use, input_path, output, template, max_new_tokens,
     \b
     dataforge chat -m models/tiny -a out/lora
     dataforge chat -m models/tiny -a fr=out/lora-fr -a de=out/lora-de --use de
-    echo "Reverse the order of these three words. red green blue" | dataforge chat -m models/tiny -a out/lora
+    echo "Reverse the order of these three words: red green blue" | dataforge chat -m models/tiny -a out/lora
     dataforge chat -m models/tiny -a a=out/lora-a -a b=out/lora-b --input prompts.jsonl -o answers.jsonl
     """
     if bool(input_path) != bool(output):
