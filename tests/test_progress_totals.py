@@ -12,9 +12,16 @@ import polars as pl
 import pytest
 
 from dataforge.io import read_dataset
-from dataforge.progress import progress_bar
+from dataforge.progress import progress_bar, set_quiet
 
 ROWS = [{"instruction": f"Question {i}? " + "more words " * (i % 7), "output": f"Answer {i}."} for i in range(3000)]
+
+
+@pytest.fixture(autouse=True)
+def _bars_on():
+    """Bars must be drawn here, whatever quiet mode an earlier test in this process left behind."""
+    set_quiet(False)
+    yield
 
 
 @pytest.fixture()
