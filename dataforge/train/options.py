@@ -37,6 +37,7 @@ class TrainPlan:
     lora_r: int = 0
     lora_targets: list[str] | str = field(default_factory=list)
     dora: bool = False
+    lora_dropout: float = 0.0  # > 0: each adapted layer keeps a dropped-out copy of its input for backward
     pairs: bool = False  # chosen and rejected go through the model together (DPO, reward)
     reference_copy: bool = False  # a second, frozen copy of the model is held (DPO without adapter)
     head: str = "lm"  # "lm" (next-token) or "score" (reward model)
@@ -124,7 +125,8 @@ class LoraOptions(TrainOptions):
         return self.alpha / self.r
 
     def plan(self) -> TrainPlan:
-        return TrainPlan(trainable="lora", lora_r=self.r, lora_targets=self.target_modules, dora=self.use_dora)
+        return TrainPlan(trainable="lora", lora_r=self.r, lora_targets=self.target_modules, dora=self.use_dora,
+                         lora_dropout=self.dropout)
 
 
 # Names users bring from transformers/peft/TRL scripts -> ours.
