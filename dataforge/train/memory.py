@@ -223,17 +223,6 @@ def estimate(info: ModelInfo, options: TrainOptions, *, device: str = "cpu", lon
     if plan.reference_copy:
         rows.append(("reference model copy", info.params * 4.0, "DPO without an adapter keeps a frozen copy"))
     separate = trainable * 4.0 if plan.trainable == "lora" else 0.0  # full/freeze train the weights held above
-    if autocast and plan.trainable != "lora":
-        # autocast keeps a 16-bit copy of each trained fp32 weight for the forward and backward of a step
-        rows.append(("autocast weight copies", trainable * 2.0, "16-bit casts of the trained weights"))
-    if device != "cuda" and plan.trainable == "lora":
-        # Each adapted layer's base output and adapter output are freed during the pass; glibc's allocator keeps
-        # that memory between the saved activations (its mmap threshold grows after the first large free), so
-        # peak RSS carries about one output per adapted layer. With MALLOC_MMAP_THRESHOLD_ fixed it is returned.
-        outs = sum(o for _, o in _targets(info, plan.lora_targets)) / max(1, info.layers)
-        layers = info.layers
-        rows.append(("allocator slack (CPU)", act * layers * tokens * outs,
-                     "adapted layers' outputs freed mid-pass, kept by the C allocator"))
     rows += [
         ("trainable parameters", separate, f"{trainable:,} ({trainable / info.params:.2%})" +
          ("" if plan.trainable == "lora" else ", the weights above")),
@@ -242,6 +231,16 @@ def estimate(info: ModelInfo, options: TrainOptions, *, device: str = "cpu", lon
         ("activations", activations, f"batch {batch} x {seq} tokens, {act_note}"),
         ("logits", head, head_note),
     ]
+    if autocast and plan.trainable != "lora":
+        # autocast keeps a 16-bit copy of each trained fp32 weight for the forward and backward of a step
+        rows.append(("autocast weight copies", trainable * 2.0, "16-bit casts of the trained weights"))
+    if device != "cuda" and plan.trainable == "lora":
+        # Each adapted layer's base output and adapter output are freed during the pass; glibc's allocator keeps
+        # that memory between the saved activations (its mmap threshold grows after the first large free), so
+        # peak RSS carries about one output per adapted layer. With MALLOC_MMAP_THRESHOLD_ fixed it is returned.
+        outs = sum(o for _, o in _targets(info, plan.lora_targets))  # over all blocks
+        rows.append(("allocator slack (CPU)", act * tokens * outs,
+                     "adapted layers' outputs freed mid-pass, kept by the C allocator"))
     skip = {"weights at 16-bit", "weights at 4-bit NF4"}
     training = sum(b for name, b, _ in rows if name not in skip)
     loading = load_peak(info, plan, held, wbytes, device)
