@@ -4,7 +4,8 @@
 and, when that is empty, the language of its prompt -- but only when that is
 sure, so that monolingual data never gets stray wrapper languages:
 
-- the dataset's main language is decided first, from the first rows (`prime`);
+- the dataset's main language is decided first, from the first rows (`prime`): the
+  language of at least half of them (a mixed dataset has none);
 - a row whose script decides its language (Chinese, Japanese, Korean, Thai,
   Greek, ...) gets that language -- unless the main language carries a fair
   part of it (`MAIN_SHARE`): a Chinese instruction followed by English
@@ -75,6 +76,7 @@ SWITCH_LETTERS = 40
 # by English examples is a Chinese row.
 MAIN_SHARE = 1 / 3
 PRIME_ROWS = 200  # rows of the first batch that vote for the dataset's main language
+MAIN_MIN_SHARE = 0.5  # ... and the share of their votes it needs to be the main language
 PRIME_DETECT = 40  # of those, at most this many may need the full (slow) detector
 PREFIX = 300  # characters of a row that are looked at
 
@@ -144,7 +146,10 @@ class LanguageChooser:
                     lang = detect(text)
             if lang:
                 votes[lang] += 1
-        self.main = votes.most_common(1)[0][0] if votes else None
+        # A main language is one most rows share: a deliberately mixed dataset (seven languages, none
+        # over half) has none, and each row is judged on its own evidence.
+        top = votes.most_common(1)
+        self.main = top[0][0] if top and top[0][1] >= MAIN_MIN_SHARE * sum(votes.values()) else None
 
     def wanted(self, record) -> str:
         if self.mode != "auto":
@@ -193,7 +198,7 @@ class LanguageChooser:
         for code, _prob in guess.candidates[:2]:
             if code in words.WORDS and words.confirmed(counts, code):
                 return normalize(code)
-        return None
+        return normalize(guess.lang) if guess.status == "ok" else None
 
     def choose(self, record) -> tuple[str, dict[str, str]]:
         """(language used, wrapper strings) for this record."""
