@@ -158,7 +158,7 @@ def prepare_data(data, tokenizer, options: TrainOptions, *, output: str | Path |
     sink = RejectSink(rejects_path_for(output) if output is not None and write_rejects else None, strict=strict)
     stop_ids = stop_token_ids(tokenizer, model_dir)
     tk = _Tokenize(tokenizer, options, stop_ids)
-    train, held, lengths = [], [], []
+    train, held, lengths, train_keys = [], [], [], []
     too_long = 0
     example: dict = {}
     with sink, progress_bar("prepare data", unit="rows") as bar:
@@ -211,16 +211,21 @@ def prepare_data(data, tokenizer, options: TrainOptions, *, output: str | Path |
                 continue
             if not example:
                 example = shown
-            if options.eval_split and _split_key(record.id, options.seed) < options.eval_split:
+            key = _split_key(record.id, options.seed) if options.eval_split else 1.0
+            if key < options.eval_split:
                 held.append(row)
             else:
                 train.append(row)
                 lengths.append(longest)
+                train_keys.append(key)
         if ds.stats.read == 0:
             raise InputError(f"{data}: no rows to train on (the input is empty)", "check the --data path")
     if options.eval_split and not held and len(train) > 1:
-        held.append(train.pop())
-        lengths.pop()
+        # no id fell under the split: hold out the row with the smallest key (not the last one read,
+        # so the split does not depend on the order of the input)
+        at = min(range(len(train)), key=train_keys.__getitem__)
+        held.append(train.pop(at))
+        lengths.pop(at)
     if not train:
         raise InputError(f"no training rows left: {ds.stats.read} read, {sink.count} rejected "
                          f"({', '.join(f'{k}: {v}' for k, v in sink.by_reason.items())})",

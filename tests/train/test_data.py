@@ -31,7 +31,9 @@ def test_prompt_tokens_carry_minus_100(tok, tiny_model_dir, sft_data, tmp_path):
         prompt = tok.decode(ids[:n_prompt])
         answer_text = tok.decode(ids[n_prompt:])
         assert question in prompt and answer not in prompt
-        assert answer in answer_text
+        # the boundary is exactly the answer's first token: one token earlier would train on the
+        # prompt's last piece, one later would mask the answer's first word
+        assert answer_text.lstrip(" ").startswith(answer), (answer_text[:40], answer)
         assert ids[-1] == tok.eos_token_id  # the model learns to stop
     # without completion-only loss every token is labelled
     full = prepare_data(sft_data, tok, LoraOptions(completion_only_loss=False), output=None, model_dir=tiny_model_dir)
@@ -52,9 +54,14 @@ def test_rows_over_max_length_are_rejected_and_counted(tok, tiny_model_dir, tmp_
     reasons = " | ".join(r["reason"] for r in rejects)
     assert "over max_length 64 (not truncated)" in reasons and "empty" in reasons
     # the same rows land in the same split on every run (split by record id, not by order)
-    again = prepare_data(list(reversed([data])), tok, LoraOptions(max_length=64, eval_split=0.25, seed=1),
+    rows_reversed = write_jsonl(tmp_path / "reversed.jsonl",
+                                list(reversed(rows + [{"instruction": "", "output": "no question"}])))
+    again = prepare_data(rows_reversed, tok, LoraOptions(max_length=64, eval_split=0.25, seed=1),
                          output=None, model_dir=tiny_model_dir)
-    assert again.fingerprint == prep.fingerprint
+    assert sorted(map(tuple, (r["input_ids"] for r in again.eval))) == \
+        sorted(map(tuple, (r["input_ids"] for r in prep.eval)))
+    assert sorted(map(tuple, (r["input_ids"] for r in again.train))) == \
+        sorted(map(tuple, (r["input_ids"] for r in prep.train)))
 
 
 CHAT = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello there."},
