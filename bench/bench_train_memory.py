@@ -70,13 +70,13 @@ def child(spec: dict) -> None:
     import torch
     import transformers  # noqa: F401
     import trl  # noqa: F401
+    from dataforge_hf_trainers import loading
     from peft import get_peft_model, prepare_model_for_kbit_training  # noqa: F401  (lazy modules: load them now)
     from transformers import Trainer, TrainerCallback  # noqa: F401
     from trl import DPOTrainer, RewardTrainer, SFTTrainer  # noqa: F401
 
     from dataforge.progress import set_quiet
     from dataforge.train import train
-    from dataforge_hf_trainers import loading
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     set_quiet(True)

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from safety_helpers import run_cli, snapshot, temp_leftovers
 
 ALPACA = [{"instruction": "Say hi", "input": "", "output": "hi"}, {"instruction": "Add 1+1", "input": "", "output": "2"}]

@@ -133,11 +133,11 @@ def _pairwise_accuracy(model, rows) -> float:
 
 
 def test_reward_model_learns_what_the_prompt_asks_for(tiny_model_dir, tmp_path):
+    from dataforge_hf_trainers.options import RewardOptions
     from transformers import AutoModelForSequenceClassification
 
     from dataforge.train.data import prepare_data
     from dataforge.train.run import load_tokenizer
-    from dataforge_hf_trainers.options import RewardOptions
 
     data = write_jsonl(tmp_path / "pairs.jsonl", _word_pairs(range(60)))  # varied filler, so it learns the rule
     held_file = write_jsonl(tmp_path / "held.jsonl", _word_pairs(range(100, 110)))  # unseen prompts, balanced

@@ -79,7 +79,6 @@ def test_qlora_gradients_match_float32_after_an_evaluation(tiny_model_dir, sft_d
     AVX512-BF16; training forwards must not run on that kernel afterwards (61% gradient error, loss barely moved).
     The capability check is forced on, so the test exercises the path on any CPU."""
     import bitsandbytes.nn.modules as bnb_modules
-
     from dataforge_hf_trainers.loading import lora_config
     from dataforge_hf_trainers.options import QLoraOptions
 
