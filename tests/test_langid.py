@@ -272,3 +272,22 @@ def test_format_auto_still_switches_when_a_row_is_sure_of_another_language(tmp_p
                  "output": "Rayleigh scattering."})
     _summary, got = _format(tmp_path, rows)
     assert got == {"zh": 12, "ja": 1, "en": 1}, got
+
+
+def test_ctrl_c_while_langdetect_loads_its_profiles_stays_an_interrupt():
+    # langdetect's loader turns any exception, Ctrl-C included, into "Profile format error"; a Ctrl-C at
+    # that moment ended `report` with a traceback and exit 1 instead of a clean exit 130
+    from unittest import mock
+
+    from langdetect.detector_factory import DetectorFactory
+
+    from dataforge.langid import detector
+
+    detector._factory.cache_clear()
+    try:
+        with mock.patch.object(DetectorFactory, "add_profile", side_effect=KeyboardInterrupt):
+            with pytest.raises(KeyboardInterrupt):
+                detector._factory("l")
+    finally:
+        detector._factory.cache_clear()
+    assert detector.identify("Esta es una frase bastante larga escrita en español.").lang == "es"

@@ -159,7 +159,14 @@ def _factory(key: str):
         if os.path.exists(path):  # a language named only through a hint has no profile
             with open(path, encoding="utf-8") as f:
                 profiles.append(f.read())
-    factory.load_json_profile(profiles)
+    try:
+        factory.load_json_profile(profiles)
+    except Exception as exc:
+        # langdetect turns every exception while loading (Ctrl-C too) into "Profile format error":
+        # give an interrupt back as the interrupt it was, so the CLI exits 130 without a traceback
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        raise
     factory.seed = SEED
     return factory
 
