@@ -6,7 +6,7 @@ Pydantic only (no torch), so a wrong combination fails before anything loads.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -128,10 +128,7 @@ class KTOOptions(_PairOptions):
             raise ValueError("loss_type=kto estimates its KL term from other rows of the batch: batch_size >= 2")
         return self
 
-    def plan(self) -> TrainPlan:
-        plan = super().plan() if self.adapter == "lora" else TrainPlan(reference_copy=True)
-        plan.pairs = True  # every row also runs with a mismatched completion (the KL estimate)
-        return plan
+    needs_reference: ClassVar[bool] = True  # pairs: every row also runs with a mismatched completion (KL)
 
     @classmethod
     def data_kind(cls) -> str:
@@ -144,10 +141,6 @@ class ORPOOptions(_PairOptions):
     beta: float = Field(0.1, gt=0, description="Weight of the odds-ratio term (lambda in the ORPO paper).")
     learning_rate: float = Field(5e-5, gt=0, lt=1)
 
-    def plan(self) -> TrainPlan:
-        plan = super().plan() if self.adapter == "lora" else TrainPlan()
-        plan.pairs = True
-        return plan
 
 
 class SimPOOptions(_PairOptions):
@@ -158,7 +151,3 @@ class SimPOOptions(_PairOptions):
     cpo_alpha: float = Field(0.0, ge=0, description="Weight of an added NLL term on chosen (0: pure SimPO).")
     learning_rate: float = Field(5e-5, gt=0, lt=1)
 
-    def plan(self) -> TrainPlan:
-        plan = super().plan() if self.adapter == "lora" else TrainPlan()
-        plan.pairs = True
-        return plan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -63,6 +63,15 @@ class _PairOptions(LoraOptions):
     def data_kind(cls) -> str:
         return "preference"
 
+    # Whether a run on all weights (adapter=none) keeps a frozen copy of the model as its reference;
+    # with a LoRA adapter the base itself is the reference.
+    needs_reference: ClassVar[bool] = False
+
+    def plan(self) -> TrainPlan:
+        plan = super().plan() if self.adapter == "lora" else TrainPlan(reference_copy=self.needs_reference)
+        plan.pairs = True
+        return plan
+
 
 class DPOOptions(_PairOptions):
     beta: float = Field(0.1, gt=0, description="How far the policy may move from the reference (higher: less).")
@@ -77,13 +86,7 @@ class DPOOptions(_PairOptions):
             raise ValueError(f"label_smoothing applies to loss_type robust or sigmoid, not {self.loss_type}")
         return self
 
-    def plan(self) -> TrainPlan:
-        if self.adapter == "lora":
-            plan = super().plan()
-        else:
-            plan = TrainPlan(reference_copy=True)
-        plan.pairs = True
-        return plan
+    needs_reference: ClassVar[bool] = True
 
 
 class RewardOptions(_PairOptions):
@@ -93,6 +96,6 @@ class RewardOptions(_PairOptions):
     center_rewards_coefficient: float | None = Field(None, ge=0, description="Push mean reward towards 0.")
 
     def plan(self) -> TrainPlan:
-        plan = super().plan() if self.adapter == "lora" else TrainPlan()
-        plan.pairs, plan.head = True, "score"
+        plan = super().plan()
+        plan.head = "score"
         return plan
