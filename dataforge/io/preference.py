@@ -105,12 +105,16 @@ def from_native(row: dict) -> PreferenceRecord:
                    chosen, rejected, tools_of(row), context)
 
 
-def from_trl(row: dict) -> PreferenceRecord:
+def _trl_prompt(row: dict) -> tuple[str, list, str]:
+    """(system, history, instruction) of a TRL row's `prompt`: a plain string or a message list."""
     prompt = json_list(row.get("prompt"))
     if isinstance(prompt, list):
-        system, history, instruction = split_prompt(parse_messages(prompt, "prompt"), "prompt")
-    else:
-        system, history, instruction = "", [], text(row, "prompt")
+        return split_prompt(parse_messages(prompt, "prompt"), "prompt")
+    return "", [], text(row, "prompt")
+
+
+def from_trl(row: dict) -> PreferenceRecord:
+    system, history, instruction = _trl_prompt(row)
     return _record(row, "trl-preference", system, history, instruction, _answer(row.get("chosen"), "chosen"),
                    _answer(row.get("rejected"), "rejected"), tools_of(row))
 
@@ -189,11 +193,7 @@ def kto_from_native(row: dict) -> KTORecord:
 
 
 def kto_from_trl(row: dict) -> KTORecord:
-    prompt = json_list(row.get("prompt"))
-    if isinstance(prompt, list):
-        system, history, instruction = split_prompt(parse_messages(prompt, "prompt"), "prompt")
-    else:
-        system, history, instruction = "", [], text(row, "prompt")
+    system, history, instruction = _trl_prompt(row)
     return _kto(row, "trl-kto", system, history, instruction, _answer(row.get("completion"), "completion"),
                 tools_of(row))
 
