@@ -17,9 +17,10 @@ model's outputs:
   normalised texts; CJK text, which has no spaces, is split per character.
 - chrF is sacrebleu's (character 6-grams, beta 2), corpus-level over the set
   and sentence-level per row; on the usual 0-100 scale.
-- language faithfulness: langdetect (seeded, so repeatable) on answers of at
-  least MIN_LANG_CHARS characters; shorter answers are not judged (langdetect
-  guesses wildly on them) and are left out of the share.
+- language faithfulness: dataforge.langid (the script first, then seeded
+  langdetect among that script's languages, so repeatable) on answers of at
+  least MIN_LANG_CHARS characters; shorter answers, and answers it is not
+  clearly sure of, are not judged and are left out of the share.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import re
 import unicodedata
 
 MIN_LANG_CHARS = 20
-LANG_SEED = 0
 _ARTICLES = {"a", "an", "the"}
 # One token per CJK / kana / hangul character, otherwise runs of word characters.
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|\w+", re.UNICODE)
@@ -100,18 +100,16 @@ def chrf_sentence(prediction: str, reference: str) -> float:
 
 
 def detect_language(text: str) -> str | None:
-    """ISO code from langdetect (seeded), or None for text too short or undetectable."""
+    """ISO code from dataforge.langid (script first, seeded langdetect within it), or None for text too
+    short or not clearly one language. The same detector as report and translate, so a Chinese answer is
+    judged Chinese here too (plain langdetect sometimes says Korean)."""
     text = (text or "").strip()
     if len(text) < MIN_LANG_CHARS:
         return None
-    from langdetect import DetectorFactory, detect
-    from langdetect.lang_detect_exception import LangDetectException
+    from dataforge.langid import identify
 
-    DetectorFactory.seed = LANG_SEED
-    try:
-        return _base_code(detect(text[:500]))
-    except LangDetectException:
-        return None
+    guess = identify(text)
+    return _base_code(guess.lang) if guess.status == "ok" else None
 
 
 def _base_code(code: str) -> str:

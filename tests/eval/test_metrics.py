@@ -55,6 +55,17 @@ def test_language_faithfulness():
     assert len({M.detect_language("Hola, ¿cómo estás? Espero que muy bien hoy.") for _ in range(5)}) == 1
 
 
+def test_a_chinese_answer_is_judged_chinese_where_plain_langdetect_says_korean():
+    # Real rows of LLaMA-Factory's alpaca_zh_demo.json (tests/realdata/langid): seeded langdetect alone
+    # calls each of these "ko", which made a faithful Chinese answer count as unfaithful.
+    for text in ("比较以下两位著名人物，使用特征列表并以句子形式提供输出。",
+                 "用“黎明”、“天空”和“广阔”这三个词组成一个句子。",
+                 "1天有24小时，每小时有60分钟，所以24小时有：24 * 60 = 1440 分钟。"):
+        assert M.detect_language(text) == "zh", text
+        assert M.language_faithful(text, "zh") is True
+        assert M.language_faithful(text, "ko") is False
+
+
 def test_aggregate_leaves_unjudged_rows_out_of_the_share():
     which = {"exact", "rouge", "chrf", "lang"}
     preds = ["Paris", "The weather is lovely today and we go for a walk.", "Il fait très beau aujourd'hui, vraiment."]
