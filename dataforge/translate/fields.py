@@ -1,8 +1,9 @@
 """Which texts of a record are translated, and which are left exactly as they are.
 
 Instruction rows translate instruction, context and output; preference rows
-instruction, context, chosen and rejected; chat rows every message's content
-(as fields `messages.0`, `messages.1`, ...). A field that is empty is kept
+instruction, context, chosen and rejected, and with the instruction the
+earlier user and assistant turns of a multi-turn prompt (`history.0`, ...);
+chat rows every message's content (as fields `messages.0`, `messages.1`, ...). A field that is empty is kept
 empty and never sent; a field made only of code (a fenced block, or text
 that reads as source code line by line) is kept as it is.
 """
@@ -37,10 +38,17 @@ def check_fields(fields: list[str] | tuple[str, ...] | None, kind: str) -> tuple
 
 
 def texts_of(record, fields: tuple[str, ...]) -> dict[str, str]:
-    """field name -> text for the requested fields (chat messages expand to messages.N)."""
+    """field name -> text for the requested fields (chat messages expand to messages.N). The earlier turns
+    of a multi-turn prompt (`history`, HH-RLHF and ShareGPT pairs) travel with the instruction as
+    history.N: a translated pair whose last user turn is Spanish and earlier turns English is no use."""
     if isinstance(record, ConversationRecord):
         return {f"messages.{i}": m["content"] for i, m in enumerate(record.messages)}
-    return {name: getattr(record, name) for name in fields if name in record.text_fields}
+    texts = {name: getattr(record, name) for name in fields if name in record.text_fields}
+    if "instruction" in texts:
+        for i, message in enumerate(getattr(record, "history", None) or ()):
+            if message.get("role") in ("user", "assistant") and isinstance(message.get("content"), str):
+                texts[f"history.{i}"] = message["content"]
+    return texts
 
 
 def with_texts(record, texts: dict[str, str], **changes):
@@ -50,7 +58,14 @@ def with_texts(record, texts: dict[str, str], **changes):
         for key, value in texts.items():
             messages[int(key.split(".", 1)[1])]["content"] = value
         return dataclasses.replace(record, messages=messages, **changes)
-    return dataclasses.replace(record, **texts, **changes)
+    plain = {k: v for k, v in texts.items() if not k.startswith("history.")}
+    turns = {int(k.split(".", 1)[1]): v for k, v in texts.items() if k.startswith("history.")}
+    if turns:
+        history = [dict(m) for m in record.history]
+        for i, value in turns.items():
+            history[i]["content"] = value
+        changes["history"] = history
+    return dataclasses.replace(record, **plain, **changes)
 
 
 # ---- code-only fields -------------------------------------------------------------------------
