@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from dataforge.errors import InputError
+from dataforge.io.safety import rejects_path_for  # noqa: F401  (the naming rule lives with the output checks)
 
 
 @dataclass(slots=True)
@@ -39,12 +40,6 @@ class Reject:
             "file": self.file, "line": self.line, "field": self.field, "id": self.id,
             "reason": self.reason, "row": self.row,
         }
-
-
-def rejects_path_for(out: str | os.PathLike) -> Path:
-    """`data.parquet` -> `data.parquet.rejects.jsonl` (also for dataset folders)."""
-    out = Path(str(out).rstrip("/"))
-    return out.with_name(out.name + ".rejects.jsonl")
 
 
 class RejectSink:

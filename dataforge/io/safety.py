@@ -185,10 +185,14 @@ def check_outputs(outputs, inputs=(), *, overwrite: bool | None = None, kind: st
     for path, label, how in outs:
         _check(path, label, how, ins, cwd, overwrite, seen)
     if with_rejects and kind != "dir":  # checked after the output itself, which may not even have a name
-        from dataforge.io.rejects import rejects_path_for
-
         first = outs[0][0]
         _check(str(rejects_path_for(first)), f"the rejects file of {first}", "file", ins, cwd, overwrite, seen)
+
+
+def rejects_path_for(out: str | os.PathLike) -> Path:
+    """`data.parquet` -> `data.parquet.rejects.jsonl` (also for dataset folders)."""
+    out = Path(str(out).rstrip("/"))
+    return out.with_name(out.name + ".rejects.jsonl")
 
 
 def _check(path: str, label: str, how: str, ins: "_Inputs", cwd: str, overwrite: bool, seen: dict) -> None:
