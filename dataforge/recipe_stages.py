@@ -20,7 +20,25 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from dataforge.recipes import StageKind, register_stage
+
+@dataclasses.dataclass
+class StageKind:
+    """How one kind of stage is validated and run."""
+
+    options: type[BaseModel]  # pydantic model with extra="forbid"
+    run: Callable[[BaseModel, Path], Any]  # (options, workdir) -> the library call's result
+    default_output: str  # file name inside the workdir when `output` is not given
+    # For a function taking **options: options -> a model the extra options must fit (or None)
+    extra_model: Callable[[dict], type[BaseModel] | None] | None = None
+
+
+# stage kind -> how it runs; recipes.py reads it, nothing here imports recipes.py
+STAGE_KINDS: dict[str, StageKind] = {}
+
+
+def register_stage(name: str, kind: StageKind) -> None:
+    STAGE_KINDS[name] = kind
+
 
 # stage -> (function "module:attr", the function's name for the output path, default output name)
 _FUNCTIONS = {

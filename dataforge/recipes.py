@@ -40,6 +40,7 @@ from pydantic import BaseModel, ValidationError
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.io.atomic import atomic_write_text
 from dataforge.recipe_outputs import STATE_NAME, record, remove_previous
+from dataforge.recipe_stages import STAGE_KINDS
 from dataforge.yamlfile import load_yaml_mapping, parse_scalar
 
 STATE_FILE = STATE_NAME
@@ -48,24 +49,6 @@ STATE_FILE = STATE_NAME
 OUTPUT_KEYS = ("output", "json_out", "clusters", "preview_html")
 _SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|(^|_)token$)", re.I)
 _REF = re.compile(r"\$\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}")
-
-
-@dataclass
-class StageKind:
-    """How one kind of stage is validated and run."""
-
-    options: type[BaseModel]  # pydantic model with extra="forbid"
-    run: Callable[[BaseModel, Path], Any]  # (options, workdir) -> the library call's result
-    default_output: str  # file name inside the workdir when `output` is not given
-    # For a function taking **options: options -> a model the extra options must fit (or None)
-    extra_model: Callable[[dict], type[BaseModel] | None] | None = None
-
-
-STAGE_KINDS: dict[str, StageKind] = {}
-
-
-def register_stage(name: str, kind: StageKind) -> None:
-    STAGE_KINDS[name] = kind
 
 
 @dataclass
@@ -90,12 +73,6 @@ class StageResult:
     status: str  # "ran", "cached", "skipped"
     outputs: dict = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def _stage_kinds() -> dict[str, StageKind]:
-    if not STAGE_KINDS:
-        from dataforge import recipe_stages  # noqa: F401  (registers the built-in stage kinds)
-    return STAGE_KINDS
 
 
 def _suggest(word: str, choices) -> str:
@@ -150,7 +127,7 @@ def load_recipe(path: str | os.PathLike, overrides=()) -> Recipe:
     stages_raw = data.get("stages")
     if not isinstance(stages_raw, dict) or not stages_raw:
         raise ConfigError(f"{path}: `stages` must map stage names to their options")
-    kinds = _stage_kinds()
+    kinds = STAGE_KINDS
     stages = []
     for name, options in stages_raw.items():
         if options is not None and not isinstance(options, dict):
@@ -169,7 +146,7 @@ def load_recipe(path: str | os.PathLike, overrides=()) -> Recipe:
 
 
 def _validate(recipe: Recipe, stage: Stage, options: dict) -> BaseModel:
-    kind = _stage_kinds()[stage.kind]
+    kind = STAGE_KINDS[stage.kind]
     model = _fit(recipe, stage, kind.options, options)
     if kind.extra_model is not None and model.model_extra:
         extra = kind.extra_model(options)
@@ -288,7 +265,7 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, only: str | Non
     results: list[StageResult] = []
     started = from_stage is None
     for stage in recipe.stages:
-        kind = _stage_kinds()[stage.kind]
+        kind = STAGE_KINDS[stage.kind]
         options = _resolve_refs(stage, recipe, outputs)
         options.setdefault("output", str(recipe.workdir / kind.default_output.format(name=stage.name)))
         model = _validate(recipe, stage, options)

@@ -31,11 +31,11 @@ def test_two_cpu_processes_train_the_same_weights(tiny_model_dir, sft_data, tmp_
 def test_launch_commands(tmp_path):
     job = tmp_path / "job.json"
     assert command(job, nproc=2) == [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                                     "--nproc_per_node", "2", "-m", "dataforge.train.launch", str(job)]
+                                     "--nproc_per_node", "2", "-m", "dataforge.train.worker", str(job)]
     cfg = tmp_path / "fsdp.yaml"
     acc = command(job, nproc=4, accelerate_config=cfg)
     assert acc[:5] == [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(cfg)]
-    assert acc[-3:] == ["-m", "dataforge.train.launch", str(job)] and "--num_processes" in acc
+    assert acc[-3:] == ["-m", "dataforge.train.worker", str(job)] and "--num_processes" in acc
 
 
 def test_missing_accelerate_config_and_bad_nproc_are_refused(tiny_model_dir, sft_data, tmp_path):
