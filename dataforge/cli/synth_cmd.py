@@ -272,3 +272,33 @@ def completion_cmd(docs, text_field, split, cut, min_prefix_words, max_prefix_wo
                              max_tail_words=max_tail_words, context_sentences=context_sentences,
                              text_field=text_field, split=split)
     return completion(list(docs), kw["out"], SynthOptions(n=kw["n"], seed=kw["seed"]), opts)
+
+
+@synth_cmd.command("magpie")
+@_out_options
+@_llm_options
+@click.option("--template", type=click.Choice(["llama3", "chatml", "qwen2", "mistral", "gemma", "phi3"]),
+              help="The model's chat format (its pre-query template is built in).")
+@click.option("--tokenizer", type=click.Path(file_okay=False), help="Tokenizer or model folder whose chat template "
+              "gives the pre-query template (tokenizer_config.json / chat_template.jinja).")
+@click.option("--system", help="System prompt put into the pre-query template and the answer request.")
+@click.option("--keep-bos", is_flag=True, help="Send the template's BOS token as text too (servers add their own).")
+@click.option("--instruction-temperature", default=1.0, show_default=True, help="Sampling temperature of the "
+              "instructions (answers use --temperature).")
+@click.option("--instruction-max-tokens", default=256, show_default=True)
+@click.option("--min-words", default=3, show_default=True, help="Reject instructions shorter than this.")
+@click.option("--answer-via", type=click.Choice(["chat", "completions"]), default="chat", show_default=True,
+              help="Answer through chat completions, or through /completions with the whole chat template.")
+@click.option("--max-rounds", default=10, show_default=True)
+@_report
+def magpie_cmd(template, tokenizer, system, keep_bos, instruction_temperature, instruction_max_tokens, min_words,
+               answer_via, max_rounds, **kw):
+    """Instructions written by an aligned model from its own pre-query template (/v1/completions), then answered.
+    -n defaults to 100."""
+    from dataforge.synth.magpie import MagpieOptions, magpie
+
+    opts = MagpieOptions(template=template, tokenizer=tokenizer, system=system, keep_bos=keep_bos,
+                         instruction_temperature=instruction_temperature,
+                         instruction_max_tokens=instruction_max_tokens, min_words=min_words, answer_via=answer_via,
+                         max_rounds=max_rounds)
+    return magpie(kw["out"], _options(kw), opts)

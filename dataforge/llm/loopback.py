@@ -1,4 +1,4 @@
-"""A scriptable OpenAI-compatible chat-completions server on 127.0.0.1.
+"""A scriptable OpenAI-compatible chat-completions server on 127.0.0.1 (and /v1/completions).
 
 Tests, benchmarks and demos talk to it through the real `openai` client, so
 every byte goes over a real socket. It speaks HTTP/1.1 with keep-alive on
@@ -184,7 +184,7 @@ class LoopbackServer:
             writer.close()
 
     async def _dispatch(self, method, path, headers, body, writer) -> bool:
-        if method == "POST" and path.endswith("/chat/completions"):
+        if method == "POST" and path.endswith("/completions"):  # chat, and text completions (a "prompt" body)
             return await self._chat(headers, body, writer)
         if method == "GET" and path.endswith("/models"):
             return _send(writer, 200, {"object": "list", "data": [{"id": self.model, "object": "model"}]})
@@ -263,6 +263,8 @@ class LoopbackServer:
         return keep
 
     def _completion(self, body: dict, reply: Reply) -> dict:
+        if isinstance(body.get("prompt"), str):
+            return self._text_completion(body, reply)
         prompt = reply.prompt_tokens
         if prompt is None:
             prompt = sum(_words(m.get("content")) for m in body.get("messages") or [] if isinstance(m, dict))
@@ -276,6 +278,22 @@ class LoopbackServer:
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                       "total_tokens": prompt + completion},
         }
+
+    def _text_completion(self, body: dict, reply: Reply) -> dict:
+        """/v1/completions (vLLM, llama.cpp, TGI): the reply is cut at the first `stop` string, as servers do."""
+        text, finish = reply.content or "", reply.finish_reason
+        stops = body.get("stop") or []
+        for stop in [stops] if isinstance(stops, str) else stops:
+            if isinstance(stop, str) and stop and stop in text:
+                text, finish = text.split(stop, 1)[0], "stop"
+        prompt = reply.prompt_tokens if reply.prompt_tokens is not None else _words(body["prompt"])
+        completion = reply.completion_tokens if reply.completion_tokens is not None else _words(text)
+        self._n = getattr(self, "_n", 0) + 1
+        return {"id": f"cmpl-{self._n}", "object": "text_completion", "created": int(time.time()),
+                "model": body.get("model") or self.model,
+                "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}],
+                "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                          "total_tokens": prompt + completion}}
 
 
 def _arity(func) -> int:
