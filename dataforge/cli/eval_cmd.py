@@ -123,8 +123,8 @@ def probe_cmd(fractions, backend, model, data, eval_data, output, config, sets, 
     dataforge probe --fractions 0.125,0.25,0.5,1 -b lora -m models/tiny -d train.jsonl --eval eval.jsonl \\
         -o out/probe --metric rouge
     """
+    from dataforge.eval.probe import probe
     from dataforge.io.safety import check_outputs
-    from dataforge.probe import probe
 
     check_outputs([output], [model, data, eval_data], kind="dir", labels=["-o"])
     extra = [metric] + ([m for m in metrics.split(",") if m.strip()] if metrics else [])
@@ -138,7 +138,7 @@ def probe_cmd(fractions, backend, model, data, eval_data, output, config, sets, 
     from rich.console import Console
     from rich.table import Table
 
-    from dataforge.probe import TARGETS
+    from dataforge.eval.probe import TARGETS
 
     d = result.data
     key, label = TARGETS[d["metric"]][0], TARGETS[d["metric"]][1]

@@ -14,8 +14,7 @@ import click
 @click.option("--check", is_flag=True, help="Validate the recipe and list its stages; run nothing.")
 def run_cmd(recipe, overrides, from_stage, only, check):
     """Run a YAML recipe (see recipes/): synth, translate, dedup, report, format, train, eval, probe."""
-    from dataforge.recipe_check import check_recipe
-    from dataforge.recipes import load_recipe, run_recipe
+    from dataforge.recipes import check_recipe, load_recipe, run_recipe
 
     loaded = load_recipe(recipe, overrides)
     check_recipe(loaded)  # template and backend names, input files: fail before any stage runs

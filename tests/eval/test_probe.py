@@ -11,7 +11,7 @@ from eval_helpers import write_jsonl
 
 from dataforge.cli.main import cli
 from dataforge.errors import ConfigError
-from dataforge.probe import fit_log2, parse_fractions, subset_sizes, verdict
+from dataforge.eval.probe import fit_log2, parse_fractions, subset_sizes, verdict
 
 
 def test_fit_is_the_least_squares_slope_per_doubling():

@@ -45,7 +45,7 @@ def _pack(folder: Path, prompt: str, name: str = "hostile") -> Path:
 
 def _fingerprint(path: Path):
     try:
-        from dataforge.recipe_outputs import fingerprint
+        from dataforge.recipes.outputs import fingerprint
     except ImportError:  # before recipes recorded fingerprints
         return {}
     return fingerprint(path)

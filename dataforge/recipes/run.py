@@ -18,7 +18,7 @@ Every stage is keyed by a hash of its options and the content of its input
 files; a rerun skips stages whose key did not change and whose outputs are
 still there, and reruns the rest; before a stage reruns, what its last run
 wrote is removed only if it is inside the workdir and unchanged since (see
-recipe_outputs.py). Option values are checked against the types of the
+outputs.py). Option values are checked against the types of the
 library function's parameters before anything runs. Secrets are never read from recipes: a
 recipe with an `api_key` (or any key/token-looking entry) is refused.
 """
@@ -39,13 +39,13 @@ from pydantic import BaseModel, ValidationError
 
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.io.atomic import atomic_write_text
-from dataforge.recipe_outputs import STATE_NAME, record, remove_previous
-from dataforge.recipe_stages import STAGE_KINDS
+from dataforge.recipes.outputs import STATE_NAME, record, remove_previous
+from dataforge.recipes.stages import STAGE_KINDS
 from dataforge.yamlfile import load_yaml_mapping, parse_scalar
 
 STATE_FILE = STATE_NAME
 # Options that name what a stage writes: never hashed as inputs; before the stage reruns, what the last
-# run wrote there is removed if it is inside the workdir and unchanged (recipe_outputs.py).
+# run wrote there is removed if it is inside the workdir and unchanged (outputs.py).
 OUTPUT_KEYS = ("output", "json_out", "clusters", "preview_html")
 _SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|(^|_)token$)", re.I)
 _REF = re.compile(r"\$\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}")

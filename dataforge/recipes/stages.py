@@ -32,7 +32,7 @@ class StageKind:
     extra_model: Callable[[dict], type[BaseModel] | None] | None = None
 
 
-# stage kind -> how it runs; recipes.py reads it, nothing here imports recipes.py
+# stage kind -> how it runs; run.py reads it, nothing here imports run.py
 STAGE_KINDS: dict[str, StageKind] = {}
 
 
@@ -48,7 +48,7 @@ _FUNCTIONS = {
     "translate": ("dataforge.translate:translate", "out", "{name}.jsonl"),
     "train": ("dataforge.train:train", "output", "{name}"),
     "eval": ("dataforge.eval:evaluate", "output", "{name}"),
-    "probe": ("dataforge.probe:probe", "output", "{name}"),
+    "probe": ("dataforge.eval.probe:probe", "output", "{name}"),
     "synth": ("dataforge.synth.run:run_method", "out", "{name}.jsonl"),
 }
 # Parameters a recipe may not set: they belong to interactive use or to Python callers.

@@ -1,6 +1,6 @@
 """`dataforge probe`: does more data help? Train on nested subsets, evaluate each, fit the trend.
 
-    >>> from dataforge.probe import probe
+    >>> from dataforge.eval.probe import probe
     >>> res = probe("models/tiny", "train.jsonl", "eval.jsonl", "out/probe", backend="lora",
     ...             fractions=[0.25, 0.5, 1.0], sets=["max_steps=50"])      # doctest: +SKIP
     >>> res.data["fit"]["gain_per_doubling"], res.data["verdict"]          # doctest: +SKIP

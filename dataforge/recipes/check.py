@@ -1,6 +1,6 @@
 """`dataforge run --check`: the values a recipe's stages would trip over, found before anything runs.
 
-Types and option names are checked when the recipe loads (recipes.py); this checks what is cheap to
+Types and option names are checked when the recipe loads (run.py); this checks what is cheap to
 check beyond them: template names (the packs, with the stage's template_dir), backend names (the
 trainer plugins' entry points, translate's and synth's backends) and that every input file exists,
 except those an earlier stage writes (`${stage.output}` or a path an earlier stage names as output).
