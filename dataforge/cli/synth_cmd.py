@@ -40,6 +40,15 @@ _LLM_OPTIONS = [
                  "(in + out) were used."),
     click.option("--price-in", type=float, help="USD per million input tokens (for cost estimates)."),
     click.option("--price-out", type=float, help="USD per million output tokens."),
+    click.option("--price", metavar="IN/OUT", help="USD per million input/output tokens, e.g. 0.15/0.60"
+                 " (default: dataforge/data/prices.json for known OpenAI models)."),
+    click.option("--dry-run", is_flag=True, help="Print the requests, tokens and cost (synchronous and batch) of"
+                 " the first stage; send nothing, write nothing."),
+    click.option("--force", is_flag=True, help="Start even when the estimated cost is above --max-cost."),
+    click.option("--batch", is_flag=True, help="Send through OpenAI's Batch API (about half the price; answers"
+                 " within 24 h; a rerun re-attaches to a running batch)."),
+    click.option("--batch-retry", is_flag=True, help="With --batch: requests a batch did not answer go into"
+                 " follow-up batches instead of being sent synchronously."),
     click.option("--temperature", default=0.7, show_default=True, help="Sampling temperature."),
     click.option("--max-new-tokens", default=1024, show_default=True,
                  help="Token limit per answer (sent as max_tokens)."),
@@ -64,16 +73,19 @@ def _doc_options(func):
 
 
 def _options(kw: dict):
-    from dataforge.llm import Prices, RunPolicy
+    from dataforge.llm import RunPolicy
     from dataforge.synth.engine import SynthOptions
 
-    prices = None
-    if kw.get("price_in") is not None or kw.get("price_out") is not None:
-        prices = Prices(kw.get("price_in") or 0.0, kw.get("price_out") or 0.0)
+    from dataforge.llm.batch_run import run_flags
+    from dataforge.llm.cost import resolve_prices
+
+    prices = resolve_prices(kw.get("model"), kw.get("price"), kw.get("price_in"), kw.get("price_out"))
     policy = RunPolicy(concurrency=kw.get("concurrency", 16), timeout=kw.get("timeout", 120.0),
                        max_retries=kw.get("max_retries", 6), max_retry_wait=kw.get("max_retry_wait", 600.0),
                        rpm=kw.get("rpm"), tpm=kw.get("tpm"), max_cost=kw.get("max_cost"),
-                       max_tokens=kw.get("max_total_tokens"), prices=prices, seed=kw["seed"])
+                       max_tokens=kw.get("max_total_tokens"), prices=prices, seed=kw["seed"],
+                       **run_flags(dry_run=kw.get("dry_run", False), force=kw.get("force", False),
+                                   batch=kw.get("batch", False), batch_retry=kw.get("batch_retry", False)))
     return SynthOptions(model=kw.get("model", ""), backend=kw.get("backend", "openai"), base_url=kw.get("base_url"),
                         api_key_env=kw.get("api_key_env", "OPENAI_API_KEY"), n=kw["n"], seed=kw["seed"],
                         temperature=kw.get("temperature", 0.7), max_new_tokens=kw.get("max_new_tokens", 1024),
@@ -90,6 +102,7 @@ def _report(func):
         from dataforge.io.outcome import check_not_empty
         from dataforge.io.safety import check_outputs
         from dataforge.llm import Interrupted
+        from dataforge.llm.cost import DryRun
 
         ctx = click.get_current_context()
         allow_empty = kwargs.pop("allow_empty", False)
@@ -100,6 +113,9 @@ def _report(func):
         except Interrupted as exc:
             click.echo(exc.message, err=True)
             ctx.exit(130)
+        except DryRun as exc:  # --dry-run: the estimate, nothing sent or written
+            click.echo("\n".join(exc.lines(ctx.info_name)))
+            return
         for line in summary.lines():
             click.echo(line)
         if not allow_empty:

@@ -51,6 +51,15 @@ def _fields(value: str | None):
 @click.option("--max-tokens", "max_total_tokens", type=int, help="Stop cleanly when tokens in + out reach this.")
 @click.option("--price-in", type=float, help="USD per million input tokens (for cost estimates).")
 @click.option("--price-out", type=float, help="USD per million output tokens.")
+@click.option("--price", metavar="IN/OUT", help="USD per million input/output tokens, e.g. 0.15/0.60"
+              " (default: dataforge/data/prices.json for known OpenAI models).")
+@click.option("--dry-run", is_flag=True, help="Print the requests, tokens and cost (synchronous and batch);"
+              " send nothing, write nothing.")
+@click.option("--force", is_flag=True, help="Start even when the estimated cost is above --max-cost.")
+@click.option("--batch", is_flag=True, help="Send through OpenAI's Batch API (about half the price; answers"
+              " within 24 h; a rerun re-attaches to a running batch).")
+@click.option("--batch-retry", is_flag=True, help="With --batch: requests a batch did not answer go into"
+              " follow-up batches instead of being sent synchronously.")
 @click.option("--fresh", is_flag=True, help="Ignore the request journal and send everything again.")
 @input_options
 @allow_empty_option
@@ -59,7 +68,8 @@ def _fields(value: str | None):
 def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, keep_source, seed, backcheck,
                   min_chrf, batch_size, temperature, device, base_url, api_key_env, concurrency, timeout,
                   max_retries, max_retry_wait, rpm, tpm, max_cost, max_total_tokens, price_in, price_out, fresh,
-                  mapping, fmt, strict, allow_empty):
+                  mapping, fmt, strict, allow_empty, price=None, dry_run=False, force=False, batch=False,
+                  batch_retry=False):
     """Translate instruction or preference data, keeping code, placeholders and meaning intact.
 
     Code, URLs, e-mails, placeholders and markup are protected and verified;
@@ -69,15 +79,19 @@ def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, 
     """
     from dataforge.io.outcome import check_not_empty
     from dataforge.io.safety import check_outputs
-    from dataforge.llm import Interrupted, Prices, RunPolicy
+    from dataforge.llm import Interrupted, RunPolicy
     from dataforge.translate import translate
 
     check_outputs([out], [data], labels=["-o"])
 
-    prices = Prices(price_in or 0.0, price_out or 0.0) if (price_in or price_out) else None
+    from dataforge.llm.batch_run import run_flags
+    from dataforge.llm.cost import DryRun, resolve_prices
+
+    prices = resolve_prices(model if backend == "openai" else None, price, price_in, price_out)
     policy = RunPolicy(concurrency=concurrency, timeout=timeout, max_retries=max_retries,
                        max_retry_wait=max_retry_wait, rpm=rpm, tpm=tpm, max_cost=max_cost,
-                       max_tokens=max_total_tokens, prices=prices)
+                       max_tokens=max_total_tokens, prices=prices,
+                       **run_flags(dry_run=dry_run, force=force, batch=batch, batch_retry=batch_retry))
     try:
         summary = translate(list(data), out, to=to, mix=mix, source_lang=source_lang, fields=_fields(fields),
                             backend=backend, model=model, base_url=base_url, api_key_env=api_key_env,
@@ -87,6 +101,9 @@ def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, 
     except Interrupted as exc:
         click.echo(exc.message, err=True)
         ctx.exit(130)
+        return
+    except DryRun as exc:  # --dry-run: the estimate, nothing sent or written
+        click.echo("\n".join(exc.lines("translate --backcheck" if backcheck else "translate")))
         return
     for line in summary.lines():
         click.echo(line)

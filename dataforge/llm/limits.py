@@ -109,6 +109,7 @@ class RunStats:
     failed: int = 0
     not_sent: int = 0
     retries: int = 0
+    batched: int = 0  # of `done`, answered through the Batch API (--batch)
     usage: Usage = field(default_factory=Usage)
     cost: float = 0.0
     reasons: dict = field(default_factory=dict)
@@ -128,8 +129,9 @@ class RunStats:
     def line(self, priced: bool = False) -> str:
         secs = max(time.monotonic() - self.started, 1e-9)
         text = (f"requests: {self.done:,} ok ({self.cached:,} from the journal), {self.failed:,} failed,"
-                f" {self.sent:,} HTTP attempts ({self.retries:,} retries); tokens in {self.usage.prompt_tokens:,}"
-                f" out {self.usage.completion_tokens:,}")
+                f" {self.sent:,} HTTP attempts ({self.retries:,} retries)"
+                + (f", {self.batched:,} answered through the Batch API" if self.batched else "")
+                + f"; tokens in {self.usage.prompt_tokens:,} out {self.usage.completion_tokens:,}")
         if priced:
             text += f"; est. cost ${self.cost:,.4f}"
         return text + f"; {secs:,.1f} s"

@@ -188,6 +188,10 @@ class LoopbackServer:
             return await self._chat(headers, body, writer)
         if method == "GET" and path.endswith("/models"):
             return _send(writer, 200, {"object": "list", "data": [{"id": self.model, "object": "model"}]})
+        if "/files" in path or "/batches" in path:  # the Batch API (dataforge.llm.loopback_batch)
+            from dataforge.llm.loopback_batch import dispatch
+
+            return dispatch(self, method, path, headers, body, writer)
         if path == "/_loopback/log":
             return _send(writer, 200, self.log.to_dict())
         if path == "/_loopback/reset" and method == "POST":

@@ -30,6 +30,11 @@ class RunPolicy:
     grace: float = 5.0  # seconds in-flight requests get after Ctrl-C
     handle_sigint: bool = True
     seed: int = 0
+    # dataforge.llm.batch_run: --dry-run (estimate the first stage, send nothing), the --max-cost
+    # check before the first request (off with --force), --batch (a dataforge.llm.batch.BatchPlan)
+    dry_run: bool = False
+    preflight: bool = False
+    batch: object | None = None
     # The circuit breaker (dataforge.llm.breaker): with these defaults a server that is down
     # is reported within 8-10 s, one that refuses every request after 8 refusals.
     breaker_failures: int = 8  # attempts in a row failing the same way...

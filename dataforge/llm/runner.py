@@ -58,6 +58,9 @@ class LLMSession:
                  policy: RunPolicy | None = None, fresh: bool = False, progress: bool = True):
         self.backend = backend
         self.policy = policy or RunPolicy()
+        self.fresh = fresh
+        if self.policy.dry_run and journal is not None and not isinstance(journal, Journal):
+            self.dry_journal, journal = journal, None  # a dry run reads an earlier journal, never makes one
         if journal is None or isinstance(journal, Journal):
             self.journal = journal
         else:
@@ -82,6 +85,15 @@ class LLMSession:
     # -- public --------------------------------------------------------------
     def run(self, requests: Iterable[ChatRequest], validate: Validator | None = None, *,
             description: str = "llm", on_result: Callable[[Result], None] | None = None):
+        policy = self.policy
+        if policy.dry_run or policy.batch is not None or (policy.preflight and policy.max_cost is not None):
+            from dataforge.llm.batch_run import run_prepared  # estimate first; --batch answers first
+
+            return run_prepared(self, self._run, requests, validate, description=description, on_result=on_result)
+        return self._run(requests, validate, description=description, on_result=on_result)
+
+    def _run(self, requests: Iterable[ChatRequest], validate: Validator | None = None, *,
+             description: str = "llm", on_result: Callable[[Result], None] | None = None):
         total = len(requests) if hasattr(requests, "__len__") else None
         collected: list[Result | None] | None = None if on_result is not None else []
         if collected is not None:

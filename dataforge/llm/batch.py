@@ -1,0 +1,223 @@
+"""OpenAI's Batch API: upload the requests as JSONL, create batches, poll them, download the answers.
+
+    answers, failures = BatchClient(backend, ledger, plan).fetch(requests, loop, bar)
+
+Each line of the uploaded file is the body the synchronous path would send
+(`ChatRequest.body()`), with the request's journal hash as its `custom_id`, so
+answers are matched back by the same hash and parsed by the backend's own
+parser. Files are split at the API's limits (50,000 requests, 200 MB). The
+`Ledger` (two tables in the journal's SQLite file) records each batch and its
+request keys as soon as the batch exists, so a rerun after a crash or Ctrl-C
+re-attaches to a batch still running instead of paying for another.
+Polling starts at a fraction of a second and slows to `poll_max`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from dataforge.errors import DataforgeError
+from dataforge.llm.types import ChatRequest, Completion, LLMError
+
+MAX_REQUESTS = 50_000  # per input file (the API's limit)
+MAX_BYTES = 200 * 1024 * 1024
+TERMINAL = ("completed", "failed", "expired", "cancelled")
+
+
+@dataclass
+class BatchPlan:
+    """`--batch`: how batches are made and waited for. `retry`: "sync" sends the requests a batch did
+    not answer synchronously; "batch" (`--batch-retry`) puts them in up to `retry_rounds` follow-up batches."""
+
+    retry: str = "sync"
+    retry_rounds: int = 2
+    max_requests: int = MAX_REQUESTS
+    max_bytes: int = MAX_BYTES
+    poll_first: float = 0.2  # seconds before the first status check; then x1.5 each time...
+    poll_max: float = 30.0  # ...up to this
+
+
+class BatchCancelled(DataforgeError):
+    pass
+
+
+class Ledger:
+    """The batches of a journal: created, and whether their answers were taken in."""
+
+    SCHEMA = """
+    CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, state TEXT NOT NULL, requests INTEGER,
+                                        created REAL);
+    CREATE TABLE IF NOT EXISTS batch_keys (key TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (key, batch));
+    """
+
+    def __init__(self, path: str | Path | None, *, fresh: bool = False):
+        self.db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout=10000")
+        self.db.executescript(self.SCHEMA)
+        if fresh:  # --fresh: batches of earlier runs are not re-attached
+            self.db.execute("UPDATE batches SET state='forgotten' WHERE state='open'")
+
+    def add(self, batch_id: str, keys: list[str]) -> None:
+        with self.db:  # one transaction: the batch and its keys or nothing
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT OR REPLACE INTO batches VALUES (?, 'open', ?, ?)", (batch_id, len(keys), time.time()))
+            self.db.executemany("INSERT OR IGNORE INTO batch_keys VALUES (?, ?)", [(k, batch_id) for k in keys])
+
+    def open_for(self, keys: set[str]) -> dict[str, set[str]]:
+        """Open batches holding any of `keys`: {batch id: the keys of `keys` it holds}."""
+        found: dict[str, set[str]] = {}
+        rows = self.db.execute("SELECT k.key, k.batch FROM batch_keys k JOIN batches b ON b.id = k.batch"
+                               " WHERE b.state = 'open' ORDER BY b.created")
+        taken: set[str] = set()
+        for key, batch in rows:
+            if key in keys and key not in taken:
+                taken.add(key)
+                found.setdefault(batch, set()).add(key)
+        return found
+
+    def close_batch(self, batch_id: str, state: str = "done") -> None:
+        self.db.execute("UPDATE batches SET state=? WHERE id=?", (state, batch_id))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def split(lines: list[bytes], max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES) -> list[list[bytes]]:
+    """Cut the JSONL lines into files within the API's limits (a count and a size each)."""
+    files, current, size = [], [], 0
+    for line in lines:
+        if current and (len(current) >= max_requests or size + len(line) + 1 > max_bytes):
+            files.append(current)
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        files.append(current)
+    return files
+
+
+def request_line(request: ChatRequest) -> bytes:
+    return orjson.dumps({"custom_id": request.key, "method": "POST", "url": "/v1/chat/completions",
+                         "body": request.body()})
+
+
+class BatchClient:
+    """Drives batches through the backend's `openai.AsyncOpenAI` client (`files` and `batches`)."""
+
+    def __init__(self, backend, ledger: Ledger, plan: BatchPlan):
+        if hasattr(backend, "endpoints"):  # an EndpointPool (-c auto, several --base-url): the first server's
+            backend = backend.endpoints[0].backend
+        client = getattr(backend, "_client", None)
+        if client is None or not hasattr(client, "batches"):
+            from dataforge.errors import ConfigError
+
+            raise ConfigError("--batch needs --backend openai (the OpenAI Batch API)",
+                              "drop --batch to run a local model")
+        self.backend, self.client, self.ledger, self.plan = backend, client, ledger, plan
+        self.created = 0  # batches created by this process
+        self.attached = 0  # batches of an earlier run picked up again
+
+    async def fetch(self, requests: list[ChatRequest], show) -> tuple[dict[str, Completion], dict[str, str], list]:
+        """Answers for `requests` by key, the reasons of those the batches could not answer, and the
+        finished batch objects (for the caller to close in the ledger once the answers are kept)."""
+        wanted = {r.key: r for r in requests}
+        running = self.ledger.open_for(set(wanted))
+        self.attached += len(running)
+        covered = set().union(*running.values()) if running else set()
+        fresh = [r for k, r in wanted.items() if k not in covered]
+        ids = list(running)
+        for chunk in split([request_line(r) for r in fresh], self.plan.max_requests, self.plan.max_bytes):
+            ids.append(await self._create(chunk))
+        batches = await self._wait(ids, len(wanted), show)
+        answers: dict[str, Completion] = {}
+        failures: dict[str, str] = {}
+        for batch in batches:
+            await self._collect(batch, wanted, answers, failures)
+        for key in wanted:
+            if key not in answers and key not in failures:
+                failures[key] = "not answered by the batch"
+        return answers, failures, batches
+
+    async def _create(self, lines: list[bytes]) -> str:
+        data = b"\n".join(lines) + b"\n"
+        file = await self.client.files.create(file=("dataforge-batch.jsonl", data, "application/jsonl"),
+                                              purpose="batch")
+        batch = await self.client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions",
+                                                 completion_window="24h", metadata={"generator": "dataforge"})
+        keys = [orjson.loads(line)["custom_id"] for line in lines]
+        self.ledger.add(batch.id, keys)  # before any wait: a crash from here on re-attaches
+        self.created += 1
+        return batch.id
+
+    async def _wait(self, ids: list[str], total: int, show) -> list:
+        delay = self.plan.poll_first
+        while True:
+            batches = [await self.client.batches.retrieve(i) for i in ids]
+            show(_status_text(batches), sum(_count(b, "completed") + _count(b, "failed") for b in batches))
+            if all(b.status in TERMINAL for b in batches):
+                return batches
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, self.plan.poll_max)
+
+    async def _collect(self, batch, wanted, answers, failures) -> None:
+        if batch.status == "failed":
+            errors = "; ".join(f"{e.message}" + (f" (line {e.line})" if e.line else "")
+                               for e in ((batch.errors and batch.errors.data) or []))[:500]
+            raise DataforgeError(f"batch {batch.id} failed at the server: {errors or 'no reason given'}",
+                                 "rerun without --batch to send the requests synchronously")
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if not file_id:
+                continue
+            content = await self.client.files.content(file_id)
+            for raw in content.content.splitlines():
+                if raw.strip():
+                    self._line(raw, wanted, answers, failures)
+
+    def _line(self, raw: bytes, wanted, answers, failures) -> None:
+        try:
+            line = orjson.loads(raw)
+            key = line["custom_id"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return  # not a line we can match to a request: its request is retried
+        if key not in wanted:
+            return
+        response = line.get("response") or {}
+        status = response.get("status_code")
+        body = response.get("body")
+        if status == 200 and body is not None:
+            try:
+                answers[key] = self.backend._parse(orjson.dumps(body))  # the synchronous path's parser
+                failures.pop(key, None)
+                return
+            except LLMError as exc:
+                failures[key] = exc.reason
+                return
+        error = line.get("error")
+        if not error and isinstance(body, dict):
+            error = body.get("error")
+        message = error.get("message") if isinstance(error, dict) else None
+        reason = f"HTTP {status}: {message}" if status else f"batch error: {message or 'no reason given'}"
+        failures.setdefault(key, self.backend.redact(reason)[:300] if hasattr(self.backend, "redact") else reason)
+
+
+def _count(batch, name: str) -> int:
+    counts = batch.request_counts
+    return int(getattr(counts, name, 0) or 0) if counts is not None else 0
+
+
+def _status_text(batches) -> str:
+    states: dict[str, int] = {}
+    for b in batches:
+        states[b.status] = states.get(b.status, 0) + 1
+    state = ", ".join(f"{n} {s}" if len(batches) > 1 else s for s, n in states.items())
+    done = sum(_count(b, "completed") for b in batches)
+    failed = sum(_count(b, "failed") for b in batches)
+    total = sum(_count(b, "total") for b in batches)
+    name = batches[0].id if len(batches) == 1 else f"{len(batches)} batches"
+    return f"{name}: {state} · {done:,}/{total:,} done" + (f" · {failed:,} failed" if failed else "")

@@ -1,0 +1,189 @@
+"""What `LLMSession.run` does first when a run has `--dry-run`, `--max-cost` (preflight) or `--batch`.
+
+- The first stage of a session is estimated (`dataforge.llm.cost`): a dry run
+  stops there (`DryRun`), a run whose estimate is above `--max-cost` is refused.
+- With `--batch`, the requests not already answered in the journal go through
+  the Batch API (`dataforge.llm.batch`); then the ordinary window runs over all
+  requests with a backend primed with the batch's answers. So every answer is
+  checked by the same code as a synchronous one (truncation, empty, the
+  method's parser), is journaled under the same hash, and an answer the batch
+  did not give (a failed line, an expired batch) or that needs asking again is
+  sent synchronously, or first in follow-up batches with `--batch-retry`.
+  Batch answers are priced at the Batch API's factor.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from dataforge.llm.batch import BatchCancelled, BatchClient, Ledger
+from dataforge.llm.cost import DryRun, batch_factor, estimate, preflight
+from dataforge.llm.limits import Prices
+from dataforge.llm.policy import Interrupted
+from dataforge.llm.types import Completion, Usage
+
+
+def run_prepared(session, run, requests, validate, *, description: str, on_result):
+    """`session.run` for a policy with dry_run, preflight or batch; `run` is the plain one."""
+    policy = session.policy
+    requests = list(requests)
+    model = session.backend.model
+    for request in requests:
+        if not request.model:
+            request.model = model
+    first = not getattr(session, "_estimated", False)
+    session._estimated = True
+    if first and (policy.dry_run or (policy.preflight and policy.max_cost is not None)):
+        journal = session.journal.path if session.journal is not None else getattr(session, "dry_journal", None)
+        est = estimate(requests, model=model, prices=policy.prices, journal=journal, stage=description)
+        if policy.dry_run:
+            raise DryRun(est)
+        preflight(est, policy.max_cost, policy.batch is not None)
+    if policy.batch is None or not requests:
+        return run(requests, validate, description=description, on_result=on_result)
+    return _batched(session, run, requests, validate, description, on_result)
+
+
+class PrimedBackend:
+    """The session's backend, answering first from the batch: a request's first attempt takes the batch's
+    answer; any further attempt (a retry after a check failed) and every request the batch did not answer
+    go to the real backend."""
+
+    def __init__(self, real, answers: dict[str, Completion]):
+        self.real, self.answers = real, answers
+        self.model = real.model
+        self.served = 0
+        self.served_usage = Usage()
+        self.sync_usage = Usage()
+
+    async def complete(self, request):
+        answer = self.answers.pop(request.key, None)
+        if answer is not None:
+            self.served += 1
+            self.served_usage.add(answer.usage)
+            return answer
+        completion = await self.real.complete(request)
+        self.sync_usage.add(completion.usage)
+        return completion
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def _batched(session, run, requests, validate, description, on_result):
+    plan, journal = session.policy.batch, session.journal
+    ledger = getattr(session, "_ledger", None)
+    if ledger is None:
+        ledger = session._ledger = Ledger(journal.path if journal is not None else None,
+                                          fresh=getattr(session, "fresh", False))
+    client = BatchClient(session.backend, ledger, plan)
+    todo = {}
+    for request in requests:
+        entry = journal.get(request.key) if journal is not None else None
+        if entry is None or entry.state != "done":
+            todo.setdefault(request.key, request)
+    answers, finished = {}, []
+    rounds = 1 + (plan.retry_rounds if plan.retry == "batch" else 0)
+    with _Status(description, len(todo), session.show_progress) as show:
+        for _ in range(rounds):
+            if not todo:
+                break
+            got, _failed, batches = _wait(session, client.fetch(list(todo.values()), show))
+            answers.update(got)
+            finished += batches
+            cancelled = [b for b in batches if b.status == "cancelled"]
+            if cancelled:
+                _keep_and_stop(session, ledger, finished, answers, len(todo), cancelled[0].id)
+            todo = {k: r for k, r in todo.items() if k not in got}
+    primed = PrimedBackend(session.backend, answers)
+    policy, real, prices = session.policy, session.backend, session.policy.prices
+    factor = batch_factor()
+    session.backend = primed
+    if prices is not None:  # the window prices what it is given; batch answers cost `factor` of it
+        policy.prices = Prices(prices.input * factor, prices.output * factor)
+    try:
+        results = run(requests, validate, description=description, on_result=on_result)
+    finally:
+        session.backend, policy.prices = real, prices
+        stats = session.stats
+        stats.sent -= primed.served  # answers taken from a batch were not HTTP attempts
+        stats.batched += primed.served
+        if prices is not None:  # what the window priced at the batch's rate but was sent synchronously
+            stats.cost += prices.cost(primed.sync_usage) * (1 - factor)
+    for batch in finished:  # their answers are in the journal now: a rerun does not attach again
+        ledger.close_batch(batch.id, batch.status)
+    return results
+
+
+def _wait(session, coro):
+    """Run a batch coroutine on the session's loop; Ctrl-C leaves the batch running and says how to resume."""
+    try:
+        return session._loop.run_until_complete(coro)
+    except KeyboardInterrupt:
+        coro.close()
+        where = f" (recorded in {session.journal.path})" if session.journal is not None else ""
+        raise Interrupted(f"interrupted: the batch keeps running at the server{where}; run the same command"
+                          " again to pick up its answers without creating another batch (--fresh starts over)"
+                          ) from None
+
+
+def _keep_and_stop(session, ledger, finished, answers, total, batch_id) -> None:
+    """A cancelled batch: keep the answers it gave in the journal, then stop the run with an error."""
+    journal = session.journal
+    kept = 0
+    if journal is not None:
+        for key, answer in answers.items():
+            if answer.finish_reason in (None, "stop") and answer.content and answer.content.strip():
+                journal.record(key, state="done", model=answer.model or session.backend.model,
+                               content=answer.content, finish_reason=answer.finish_reason,
+                               prompt_tokens=answer.usage.prompt_tokens,
+                               completion_tokens=answer.usage.completion_tokens, attempts=1, reason=None)
+                kept += 1
+        journal.flush()
+    for batch in finished:
+        ledger.close_batch(batch.id, batch.status)
+    raise BatchCancelled(f"batch {batch_id} was cancelled (at the server or in the dashboard):"
+                         f" {kept:,} of {total:,} requests were answered; their answers are kept in the journal",
+                         f"run the same command again to send the other {total - kept:,} in a new batch, or"
+                         " without --batch to send them synchronously")
+
+
+class _Status:
+    """The batch's state and counts while waiting: a bar, or (when the caller shows its own bar) a line
+    on stderr each time the state changes."""
+
+    def __init__(self, description: str, total: int, bar: bool):
+        self.description, self.total, self.want_bar = description, total, bar
+        self._ctx = self._bar = None
+        self._last = ""
+
+    def __enter__(self):
+        from dataforge.progress import is_quiet, progress_bar
+
+        self.quiet = is_quiet()
+        if self.want_bar and not self.quiet:
+            self._ctx = progress_bar(f"{self.description} · batch", total=self.total, unit="req")
+            self._bar = self._ctx.__enter__()
+        return self
+
+    def __call__(self, text: str, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(description=f"{self.description} · batch {text}", completed=done)
+            return
+        state = text.split(" · ", 1)[0]
+        if state != self._last and not self.quiet:
+            self._last = state
+            sys.stderr.write(f"{self.description}: batch {text}\n")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc):
+        if self._ctx is not None:
+            self._ctx.__exit__(*exc)
+
+
+def run_flags(*, dry_run: bool = False, force: bool = False, batch: bool = False, batch_retry: bool = False) -> dict:
+    """RunPolicy fields for the CLI flags --dry-run, --force, --batch and --batch-retry (which implies --batch)."""
+    from dataforge.llm.batch import BatchPlan
+
+    plan = BatchPlan(retry="batch" if batch_retry else "sync") if (batch or batch_retry) else None
+    return {"dry_run": dry_run, "preflight": not force, "batch": plan}
