@@ -14,11 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from make_sample_data import HERE, jaccard, row_text, shingles
+from make_sample_data import SAMPLE_DATA, jaccard, row_text, shingles
 
 DOLLY_CATS = {"open_qa", "closed_qa", "information_extraction", "summarization", "brainstorming",
               "classification", "creative_writing", "general_qa"}
 problems: list[str] = []
+DIR = SAMPLE_DATA  # the folder being checked (check() sets it)
 
 
 def fail(msg: str) -> None:
@@ -27,7 +28,7 @@ def fail(msg: str) -> None:
 
 def load(name: str) -> list[dict]:
     rows = []
-    for n, line in enumerate((HERE / name).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate((DIR / name).read_text(encoding="utf-8").splitlines(), 1):
         try:
             rows.append(json.loads(line))
         except ValueError as exc:
@@ -112,7 +113,7 @@ def check_dolly(planted: dict, eval_rows: list[dict]) -> None:
 
 
 def check_bad_rows(planted: dict) -> None:
-    raw = (HERE / "bad_rows.jsonl").read_bytes()
+    raw = (DIR / "bad_rows.jsonl").read_bytes()
     lines = raw.split(b"\n")[:-1]
     bad = set(planted["bad_lines"])
     if sorted(bad | set(planted["good_lines"])) != list(range(1, len(lines) + 1)):
@@ -128,7 +129,7 @@ def check_bad_rows(planted: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sink_path = Path(tmp) / "rejects.jsonl"
         with RejectSink(sink_path) as sink:
-            good = list(read_dataset(str(HERE / "bad_rows.jsonl"), rejects=sink))
+            good = list(read_dataset(str(DIR / "bad_rows.jsonl"), rejects=sink))
         rejected = sorted(json.loads(x)["line"] for x in sink_path.read_text().splitlines())
     if rejected != sorted(bad):
         fail(f"bad_rows: dataforge rejected lines {rejected}, manifest says {sorted(bad)}")
@@ -203,7 +204,7 @@ def check_rest() -> None:
     n = run_python_blocks("seed_tasks", seeds, ("output",))
     ev = load("eval.jsonl")
     need("eval", ev, ["id", "instruction", "context", "output", "lang", "category"])
-    text = (HERE / "raw_text.txt").read_text(encoding="utf-8")
+    text = (DIR / "raw_text.txt").read_text(encoding="utf-8")
     lines = text.splitlines()
     paras = [p for p in text.split("\n\n") if p.strip()]
     print(f"seed_tasks.jsonl: {len(seeds)} tasks ({n} python blocks run); eval.jsonl: {len(ev)} rows "
@@ -212,8 +213,10 @@ def check_rest() -> None:
         fail("counts of seed_tasks / eval / raw_text out of range")
 
 
-def check() -> int:
-    planted = json.loads((HERE / "PLANTED.json").read_text(encoding="utf-8"))
+def check(folder: Path = SAMPLE_DATA) -> int:
+    global DIR
+    DIR = folder
+    planted = json.loads((DIR / "PLANTED.json").read_text(encoding="utf-8"))
     eval_rows = load("eval.jsonl")
     check_dolly(planted["dolly_en.jsonl"], eval_rows)
     check_bad_rows(planted["bad_rows.jsonl"])

@@ -1,7 +1,8 @@
 """Build every file in sample_data/ from the hand-written content modules and offline sources.
 
-    python sample_data/make_sample_data.py          # write the files (deterministic)
-    python sample_data/make_sample_data.py --check  # verify the written files against PLANTED.json
+    python tools/sample_data/make_sample_data.py              # write the files into sample_data/ (deterministic)
+    python tools/sample_data/make_sample_data.py --out DIR    # write them into DIR instead (to compare)
+    python tools/sample_data/make_sample_data.py --check      # verify sample_data/ against its PLANTED.json
 
 Offline sources: docstrings and signatures of Python standard-library functions (read with
 `inspect` from the running interpreter; Python Software Foundation License) and values computed
@@ -11,6 +12,7 @@ version only through the docstrings; the committed files were made with the vers
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import importlib
 import inspect
@@ -21,7 +23,8 @@ import re
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent  # this generator and its _content_*.py modules
+SAMPLE_DATA = HERE.parents[1] / "sample_data"  # the data it writes (sample data is data: the code lives here)
 sys.path.insert(0, str(HERE))
 
 from _content_code import CODE  # noqa: E402
@@ -349,8 +352,8 @@ def build_bad_rows() -> tuple[bytes, dict]:
 
 
 # ---------------------------------------------------------------- writing
-def write_jsonl(name: str, rows: list[dict]) -> None:
-    with open(HERE / name, "w", encoding="utf-8", newline="\n") as fh:
+def write_jsonl(out: Path, name: str, rows: list[dict]) -> None:
+    with open(out / name, "w", encoding="utf-8", newline="\n") as fh:
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
@@ -364,26 +367,32 @@ def _manifest_json(planted: dict) -> str:
     return "{\n" + ",\n".join(files) + "\n}\n"
 
 
-def build_all() -> dict:
+def build_all(out: Path = SAMPLE_DATA) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)
     planted: dict = {}
     dolly, planted["dolly_en.jsonl"], _ = build_dolly(rng)
-    write_jsonl("dolly_en.jsonl", dolly)
-    write_jsonl("eval.jsonl", build_eval())
+    write_jsonl(out, "dolly_en.jsonl", dolly)
+    write_jsonl(out, "eval.jsonl", build_eval())
     data, planted["bad_rows.jsonl"] = build_bad_rows()
-    (HERE / "bad_rows.jsonl").write_bytes(data)
+    (out / "bad_rows.jsonl").write_bytes(data)
     from _other_files import build_more
-    build_more(rng, planted)
-    (HERE / "PLANTED.json").write_text(_manifest_json(planted), encoding="utf-8")
+    build_more(rng, planted, out)
+    (out / "PLANTED.json").write_text(_manifest_json(planted), encoding="utf-8")
     return planted
 
 
 def main(argv: list[str]) -> int:
-    if "--check" in argv:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=SAMPLE_DATA, help="folder to write (default: sample_data/)")
+    parser.add_argument("--check", action="store_true", help="verify the files in --out instead of writing")
+    args = parser.parse_args(argv)
+    if args.check:
         from _check import check
-        return check()
-    build_all()
-    print("wrote", ", ".join(sorted(p.name for p in HERE.iterdir() if p.suffix in (".jsonl", ".txt", ".json"))))
+        return check(args.out)
+    build_all(args.out)
+    print("wrote", ", ".join(sorted(p.name for p in args.out.iterdir() if p.suffix in (".jsonl", ".txt", ".json"))),
+          "in", args.out)
     return 0
 
 

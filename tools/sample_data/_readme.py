@@ -20,6 +20,20 @@ def _ids(items) -> str:
     return ", ".join(" = ".join(x) if isinstance(x, list) else x for x in items)
 
 
+def _toy_rows(here: Path) -> str:
+    """Table rows for reverse_words/ (written by dataforge.tiny, not here): read from `here`, or from
+    the committed sample_data/ when writing elsewhere, so the README is the same either way."""
+    folder = here / "reverse_words"
+    if not folder.is_dir():
+        folder = Path(__file__).resolve().parents[2] / "sample_data" / "reverse_words"
+    rows = []
+    for name in ("train.jsonl", "heldout.jsonl"):
+        path = folder / name
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        rows.append(f"| `reverse_words/{name}` | {n:,} | {_size(path)} | generated: `python -m dataforge.tiny --task` |")
+    return "\n".join(rows)
+
+
 def build_readme(here: Path, planted: dict, raw_stats: dict) -> str:
     dolly = _rows(here / "dolly_en.jsonl")
     ml = _rows(here / "multilingual.jsonl")
@@ -38,15 +52,18 @@ def build_readme(here: Path, planted: dict, raw_stats: dict) -> str:
     fmt = lambda c: ", ".join(f"{k} {v}" for k, v in sorted(c.items()))  # noqa: E731
     return f"""# sample_data
 
-Small, honest data for `make demo`, the tests and the benchmarks. Every file is written by
-`make_sample_data.py` (deterministic, offline, seconds) from the hand-written content in the
-`_content_*.py` modules plus rows derived from the Python standard library. "Hand-written" means
-written directly into those modules by the author of this folder (an AI coding assistant working on
-the project) with the facts checked; nothing was downloaded or scraped, and no model was run to
-generate rows. Regenerate and verify with:
+Small, honest data for `make demo`, the tests and the benchmarks. This folder holds data only.
+Every file (except the toy task in `reverse_words/`, described at the end, and
+`translated_example.jsonl`, written by `tests/translate/make_example.py`) is written by
+`tools/sample_data/make_sample_data.py` (deterministic, offline, seconds) from the hand-written
+content in the `tools/sample_data/_content_*.py` modules plus rows derived from the Python standard
+library. "Hand-written" means written directly into those modules by the author of
+this folder (an AI coding assistant working on the project) with the facts checked; nothing was
+downloaded or scraped, and no model was run to generate rows. Regenerate and verify with:
 
-    .venv/bin/python sample_data/make_sample_data.py           # rewrites every file below
-    .venv/bin/python sample_data/make_sample_data.py --check   # parses, counts, planted problems, runs code
+    .venv/bin/python tools/sample_data/make_sample_data.py            # rewrites every file below
+    .venv/bin/python tools/sample_data/make_sample_data.py --check    # parses, counts, planted problems, runs code
+    .venv/bin/python tools/sample_data/make_sample_data.py --out DIR  # writes into DIR (diff -r DIR sample_data)
 
 `--check` also asserts there are no problems other than the planted ones: no unplanned exact or
 near duplicates (word-3-gram Jaccard >= 0.5 over instruction+context+response), no unplanned
@@ -71,6 +88,7 @@ are generated from it. Tests should assert against PLANTED.json rather than copy
 | `raw_text.txt` | {len(raw_lines)} lines | {_size(here / "raw_text.txt")} | hand-written + stdlib docstring prose |
 | `eval.jsonl` | {len(ev)} | {_size(here / "eval.jsonl")} | hand-written |
 | `PLANTED.json` | | | manifest of the planted problems |
+{_toy_rows(here)}
 
 ### dolly_en.jsonl
 Dolly shape: `id` (`dolly-0001`...), `instruction`, `context`, `response`, `category`.
@@ -145,4 +163,17 @@ Nothing planted.
 (a number, a name, a word), so exact match and ROUGE are meaningful. A few closed_qa rows carry a
 short context. Ids `eval-001`.... Its only contamination is the planted leaks listed under
 dolly_en.jsonl.
+
+### reverse_words/ (the demo's toy task)
+What `make demo` trains on: a task a tiny random model can learn in a few CPU minutes, so the demo's
+before/after table shows a real gain on cases the model never saw. Dolly shape; each row is
+`"Reverse the order of these three words: apple river stone"` -> `"stone river apple"`.
+Generated, not hand-written: `python -m dataforge.tiny --task sample_data/reverse_words` draws three
+distinct words from a fixed list of 141 common English words (`TOY_WORDS` in `dataforge/tiny.py`; no
+articles, which exact match ignores) with Python's `random.Random(0)`: first the 200 held-out cases,
+then the 3,000 training cases, each a set of words not drawn before, so no held-out case shares its words
+(in any order) with a training case or another held-out case. `tests/test_demo.py` checks that and that
+these files are exactly what the generator writes. Nothing is planted. `dataforge.tiny.sample_texts`
+skips this folder, so the tokenizer the tests build is unchanged; the demo's own tokenizer does learn
+the training file's text (`build_demo_model`).
 """

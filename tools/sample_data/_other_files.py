@@ -6,9 +6,10 @@ import importlib
 import inspect
 import random
 import re
+from pathlib import Path
 
 from _content_ctx import PASSAGES
-from make_sample_data import HERE, _doc_candidates, write_jsonl
+from make_sample_data import _doc_candidates, write_jsonl
 
 
 def build_multilingual(rng: random.Random) -> tuple[list[dict], dict]:
@@ -121,15 +122,15 @@ def build_raw_text() -> tuple[str, dict]:
     return text, {"hand_written_paragraphs": len(hand), "docstring_paragraphs": len(derived)}
 
 
-def build_more(rng: random.Random, planted: dict) -> None:
+def build_more(rng: random.Random, planted: dict, out: Path) -> None:
     ml, planted["multilingual.jsonl"] = build_multilingual(rng)
-    write_jsonl("multilingual.jsonl", ml)
+    write_jsonl(out, "multilingual.jsonl", ml)
     pref, planted["preference.jsonl"] = build_preference(rng)
-    write_jsonl("preference.jsonl", pref)
-    write_jsonl("seed_tasks.jsonl", build_seed())
+    write_jsonl(out, "preference.jsonl", pref)
+    write_jsonl(out, "seed_tasks.jsonl", build_seed())
     text, raw_stats = build_raw_text()
-    (HERE / "raw_text.txt").write_text(text, encoding="utf-8")
+    (out / "raw_text.txt").write_text(text, encoding="utf-8")
     from _readme import build_readme
-    (HERE / "README.md").write_text(build_readme(HERE, planted, raw_stats), encoding="utf-8")
+    (out / "README.md").write_text(build_readme(out, planted, raw_stats), encoding="utf-8")
 
 
