@@ -123,11 +123,13 @@ class BatchClient:
         self.created = 0  # batches created by this process
         self.attached = 0  # batches of an earlier run picked up again
 
-    async def fetch(self, requests: list[ChatRequest], show) -> tuple[dict[str, Completion], dict[str, str], list]:
+    async def fetch(self, requests: list[ChatRequest], show, skip=()) -> tuple[dict[str, Completion],
+                                                                             dict[str, str], list]:
         """Answers for `requests` by key, the reasons of those the batches could not answer, and the
-        finished batch objects (for the caller to close in the ledger once the answers are kept)."""
+        finished batch objects (for the caller to close in the ledger once the answers are kept).
+        Open batches in `skip` (already read by this run) are not attached again."""
         wanted = {r.key: r for r in requests}
-        running = self.ledger.open_for(set(wanted))
+        running = {b: keys for b, keys in self.ledger.open_for(set(wanted)).items() if b not in skip}
         self.attached += len(running)
         covered = set().union(*running.values()) if running else set()
         fresh = [r for k, r in wanted.items() if k not in covered]

@@ -88,7 +88,8 @@ def _batched(session, run, requests, validate, description, on_result):
         for _ in range(rounds):
             if not todo:
                 break
-            got, _failed, batches = _wait(session, client.fetch(list(todo.values()), show))
+            got, _failed, batches = _wait(session, client.fetch(list(todo.values()), show,
+                                                                skip={b.id for b in finished}))
             answers.update(got)
             finished += batches
             cancelled = [b for b in batches if b.status == "cancelled"]

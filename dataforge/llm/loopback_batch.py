@@ -20,7 +20,8 @@ came in a batch before, never by arrival order:
   "failed" (nothing answered, `errors` says why).
 
 `store.created` counts batches created; `store.lines` counts each request key
-received in a batch file.
+received in a batch file. Answered lines also count in `server.log.received` (so
+`reply(request, attempt)` sees them), never in `server.log.total` (HTTP requests).
 """
 
 from __future__ import annotations
@@ -166,7 +167,9 @@ def _finish(server, store: BatchStore, batch: dict, outcome: str) -> None:
             err.append(_line(n, line, 500, {"error": {"message": "scripted failure of this line",
                                                       "type": "server_error"}}))
             continue
-        reply = server.reply(body, seen) if server._reply_takes_attempt else server.reply(body)
+        attempt = server.log.received[key]  # a batch line is a request received, as a synchronous one is
+        server.log.received[key] += 1
+        reply = server.reply(body, attempt) if server._reply_takes_attempt else server.reply(body)
         if isinstance(reply, Fault) and reply.reply is not None:  # a scripted reply behind a fault
             reply = reply.reply
         if isinstance(reply, Fault):

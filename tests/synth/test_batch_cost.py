@@ -1,0 +1,231 @@
+"""`synth --batch` (OpenAI's Batch API on the loopback server) and `--dry-run` / `--max-cost` preflight."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from synth_helpers import CANARY_KEY, ROOT, passages, read_jsonl, write_jsonl
+
+from dataforge.llm.batch import split
+from dataforge.llm.cost import parse_price, resolve_prices, table_prices
+from dataforge.llm.loopback_batch import BatchScript, batch_store
+
+N = 6
+
+
+def docs_file(tmp_path, n=N):
+    path = tmp_path / "docs.txt"
+    path.write_text(passages(n), encoding="utf-8")
+    return path
+
+
+def qa(synth, srv, tmp_path, *extra, out="qa.jsonl"):
+    return synth(srv, "qa", docs_file(tmp_path), "-o", tmp_path / out, "--per-passage", "1", *extra)
+
+
+def rows_and_rejects(tmp_path, out="qa.jsonl"):
+    rejects = tmp_path / f"{out}.rejects.jsonl"
+    return read_jsonl(tmp_path / out), read_jsonl(rejects) if rejects.exists() else []
+
+
+def passage_of(row) -> str:
+    return row["context"].split(":")[0]  # "Report 3"
+
+
+# -- batch ---------------------------------------------------------------------------------------------
+def test_batch_answers_every_row_through_one_batch_and_no_synchronous_request(tmp_path, serve, synth):
+    srv = serve()
+    result = qa(synth, srv, tmp_path, "--batch")
+    assert result.exit_code == 0, result.output
+    rows, rejects = rows_and_rejects(tmp_path)
+    store = batch_store(srv)
+    assert len(rows) == N and rejects == []
+    assert store.created == 1 and srv.log.total == 0  # nothing went synchronously
+    assert f"{N} answered through the Batch API" in result.output
+    # the lineage names the same journal hashes the batch lines carried as custom_id
+    assert {r["meta"]["requests"][0] for r in rows} == set(store.lines)
+
+
+def test_batch_lines_that_failed_are_sent_synchronously_and_rows_in_equal_rows_out(tmp_path, serve, synth):
+    srv = serve()
+    batch_store(srv).script = BatchScript(fail=("Report 2:", "Report 4:"))
+    result = qa(synth, srv, tmp_path, "--batch")
+    assert result.exit_code == 0, result.output
+    rows, rejects = rows_and_rejects(tmp_path)
+    assert len(rows) + len(rejects) == N and len(rows) == N
+    assert srv.log.total == 2  # exactly the two failed lines, once each
+    assert sorted(passage_of(r) for r in rows) == [f"Report {i}" for i in range(N)]
+
+
+def test_expired_batch_partial_answers_kept_missing_rows_sent_synchronously(tmp_path, serve, synth):
+    srv = serve()
+    batch_store(srv).script = BatchScript(outcome="expired", expire=("Report 1:", "Report 5:"))
+    result = qa(synth, srv, tmp_path, "--batch")
+    assert result.exit_code == 0, result.output
+    rows, _ = rows_and_rejects(tmp_path)
+    assert len(rows) == N and srv.log.total == 2
+    assert f"{N - 2} answered through the Batch API" in result.output
+
+
+def test_batch_retry_puts_missing_rows_in_a_follow_up_batch_not_synchronous(tmp_path, serve, synth):
+    srv = serve()
+    batch_store(srv).script = BatchScript(outcome="expired", expire=("Report 1:",), fail=("Report 3:",))
+    result = qa(synth, srv, tmp_path, "--batch-retry")
+    assert result.exit_code == 0, result.output
+    rows, _ = rows_and_rejects(tmp_path)
+    store = batch_store(srv)
+    assert len(rows) == N and srv.log.total == 0
+    assert store.created == 2 and max(store.lines.values()) == 2 and sum(store.lines.values()) == N + 2
+
+
+def test_cancelled_batch_is_an_error_keeps_answers_and_rerun_sends_only_the_rest(tmp_path, serve, synth):
+    srv = serve()
+    store = batch_store(srv)
+    store.script = BatchScript(outcome="cancelled", expire=("Report 0:", "Report 1:"))
+    result = qa(synth, srv, tmp_path, "--batch")
+    assert result.exit_code == 1
+    assert "error: batch batch_1 was cancelled" in result.output and f"4 of {N} requests" in result.output
+    assert not (tmp_path / "qa.jsonl").exists()
+    store.script = BatchScript()
+    again = qa(synth, srv, tmp_path, "--batch")
+    assert again.exit_code == 0, again.output
+    rows, _ = rows_and_rejects(tmp_path)
+    assert len(rows) == N and store.created == 2
+    assert sum(store.lines.values()) == N + 2  # the second batch held only the two unanswered requests
+    assert "4 from the journal" in again.output
+
+
+def test_rejected_batch_answer_is_asked_again_synchronously_by_the_same_checks(tmp_path, serve, synth):
+    from fake_model import fake_model
+
+    from dataforge.llm.faults import Reply
+
+    def model(request, attempt=0):
+        text = request["messages"][-1]["content"]
+        if "Report 3:" in text and attempt == 0:
+            return Reply("no pairs here, sorry")  # unparseable: the QA parser refuses it
+        if "Report 4:" in text and request["max_tokens"] == 1024:
+            return Reply("cut", finish_reason="length")
+        return fake_model(request)
+
+    srv = serve(model)
+    result = qa(synth, srv, tmp_path, "--batch")
+    assert result.exit_code == 0, result.output
+    rows, rejects = rows_and_rejects(tmp_path)
+    assert len(rows) == N and rejects == []
+    assert srv.log.total == 2  # one synchronous re-ask each (the length one with max_tokens doubled)
+    doubled = [k for k in srv.log.received if k not in batch_store(srv).lines]
+    assert len(doubled) == 1
+
+
+def test_batch_is_split_at_the_request_and_byte_limits():
+    lines = [b"x" * 10 for _ in range(7)]
+    assert [len(f) for f in split(lines, max_requests=3)] == [3, 3, 1]
+    assert [len(f) for f in split(lines, max_requests=100, max_bytes=34)] == [3, 3, 1]  # 11 bytes a line
+    assert split([], max_requests=3) == []
+
+
+def launch(srv, docs, out, *extra):
+    env = {**os.environ, "OPENAI_API_KEY": CANARY_KEY, "PYTHONPATH": str(ROOT)}
+    env.pop("OPENAI_BASE_URL", None)
+    cmd = [sys.executable, "-m", "dataforge", "-q", "synth", "qa", str(docs), "-o", str(out), "--per-passage", "1",
+           "-m", "fake", "--base-url", srv.url, *extra]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_a_run_killed_while_its_batch_runs_reattaches_instead_of_creating_another(tmp_path, serve, how):
+    srv = serve()
+    store = batch_store(srv)
+    store.script = BatchScript(outcome="hold")  # stays in_progress until the test lets it finish
+    docs, out = docs_file(tmp_path), tmp_path / "qa.jsonl"
+    proc = launch(srv, docs, out, "--batch")
+    deadline = time.monotonic() + 30
+    while not store.batches:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.3)  # it is polling now
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=30)
+    if how == signal.SIGINT:
+        assert proc.returncode == 130 and "run the same command again to pick up its answers" in err
+    assert not out.exists()
+    store.script = BatchScript()
+    again = launch(srv, docs, out, "--batch")
+    stdout, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    assert store.created == 1 and list(store.batches) == ["batch_1"]
+    assert len(read_jsonl(out)) == N and srv.log.total == 0
+
+
+# -- dry run and preflight ------------------------------------------------------------------------------
+@pytest.mark.parametrize("method,extra", [
+    ("qa", ["--per-passage", "1"]), ("backtranslate", []), ("self-instruct", ["-n", "4"]),
+    ("evol-instruct", []), ("preference", [])])
+def test_dry_run_sends_nothing_writes_nothing_and_prices_the_first_stage(tmp_path, serve, synth, method, extra):
+    srv = serve()
+    if method in ("qa", "backtranslate"):
+        data = docs_file(tmp_path)
+    else:
+        data = write_jsonl(tmp_path / "seeds.jsonl", [{"instruction": f"Explain topic number {i} in depth please."}
+                                                       for i in range(5)])
+    out = tmp_path / "o.jsonl"
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = synth(srv, method, data, "-o", out, *extra, "--dry-run", "--price", "1/2")
+    assert result.exit_code == 0, result.output
+    assert srv.log.total == 0 and batch_store(srv).created == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, rejects or journal
+    assert "dry run: nothing was sent" in result.output
+    assert "synchronous ~$" in result.output and "Batch API (--batch) ~$" in result.output
+    if method in ("self-instruct", "evol-instruct", "backtranslate", "preference"):
+        assert "first stage only" in result.output
+    else:
+        assert "first stage only" not in result.output
+
+
+def test_dry_run_counts_and_cost_match_what_the_run_sends(tmp_path, serve, synth):
+    srv = serve()
+    result = qa(synth, srv, tmp_path, "--dry-run", "--price", "2/4", "--max-new-tokens", "100")
+    assert f"requests:      {N} to send" in result.output
+    assert "output tokens: ~600 (at most: max_tokens 100 per request)" in result.output
+    line = next(x for x in result.output.splitlines() if "synchronous" in x)
+    sync = float(line.split("synchronous ~$")[1].split(",")[0])
+    batch = float(line.split("~$")[2])
+    assert batch == pytest.approx(sync / 2, abs=1e-4) and sync > 600 * 4 / 1e6
+    # after a real run, a dry run knows the answers' lengths and that nothing is left to send
+    assert qa(synth, srv, tmp_path, "--max-new-tokens", "100").exit_code == 0
+    sent = srv.log.total
+    again = qa(synth, srv, tmp_path, "--dry-run", "--price", "2/4", "--max-new-tokens", "100")
+    assert f"requests:      0 to send ({N} more answered in the journal" in again.output
+    assert "observed:" in again.output and srv.log.total == sent
+
+
+def test_max_cost_below_the_estimate_refuses_to_start_unless_forced(tmp_path, serve, synth):
+    srv = serve()
+    result = qa(synth, srv, tmp_path, "--price", "1000/1000", "--max-cost", "0.5")
+    assert result.exit_code == 1 and srv.log.total == 0
+    errors = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and "estimated cost is $" in errors[0] and "above --max-cost 0.5" in errors[0]
+    assert not (tmp_path / "qa.jsonl").exists()
+    forced = qa(synth, srv, tmp_path, "--price", "1000/1000", "--max-cost", "0.5", "--force", "-c", "1")
+    assert srv.log.total >= 1 and "--max-cost 0.5 reached" in forced.output
+
+
+def test_price_table_and_flags():
+    assert table_prices("gpt-4o-mini").input == 0.15
+    assert table_prices("gpt-4o-mini-2024-07-18") == table_prices("gpt-4o-mini")
+    assert table_prices("openai/gpt-4o").output == 10.0
+    assert table_prices("llama3.1") is None
+    assert parse_price("0.15/0.60").output == 0.6
+    assert resolve_prices("gpt-4o", "1/2", None, 5).output == 5  # --price-out over --price
+    assert resolve_prices("gpt-4o", None, None, None) == table_prices("gpt-4o")
+    from dataforge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="is not IN/OUT"):
+        parse_price("0.15")
