@@ -105,8 +105,11 @@ class OpenAIBackend:
         # params go into the body as they are, so anything a server understands can be sent
         # (vLLM's top_k, Ollama's options...)
         body = {"model": request.model or self.model, "messages": request.messages, **request.params}
+        path = "/chat/completions"
+        if not request.messages:  # a text completion (synth magpie): params["prompt"] to /completions
+            body, path = {"model": body["model"], **request.params}, "/completions"
         try:
-            response = await self._client.post("/chat/completions", body=body, cast_to=self._httpx.Response)
+            response = await self._client.post(path, body=body, cast_to=self._httpx.Response)
             data = response.content
         except openai.APITimeoutError as exc:
             if type(exc.__cause__).__name__ == "ConnectTimeout":  # nothing reached the server
@@ -134,9 +137,10 @@ class OpenAIBackend:
             body = orjson.loads(data)
             choice = body["choices"][0]
             message = choice.get("message") or {}
+            content = message.get("content") if "message" in choice else choice.get("text")  # chat or text completion
             usage = body.get("usage") or {}
             return Completion(
-                content=self.redact(message.get("content")),
+                content=self.redact(content),
                 finish_reason=choice.get("finish_reason"),
                 usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
                 model=body.get("model") or "",

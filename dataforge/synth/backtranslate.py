@@ -24,7 +24,7 @@ class BacktranslateOptions:
     min_score: int = 4  # keep pairs the judge scores at least this (1-5)
     judge_model: str | None = None
     text_field: str | None = None
-    split: str = "paragraph"
+    split: str = "auto"  # Markdown/HTML/PDF by headings (pages) and length, text by paragraph
     min_words: int = 20  # shorter documents make poor answers
 
     def __post_init__(self):
@@ -74,4 +74,5 @@ def _batch(job: Job, opts: BacktranslateOptions, docs) -> None:
         else:
             job.add(InstructionRecord(instruction=res.value, output=doc.text, category="backtranslate",
                                       meta=job.lineage([res, grade], score=grade.value, source=doc.source,
-                                                       source_id=doc.id, judge_model=grade.request.model)))
+                                                       source_id=doc.id, judge_model=grade.request.model,
+                                                       position=doc.position)))

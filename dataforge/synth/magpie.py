@@ -5,7 +5,7 @@ Prompting Aligned LLMs with Nothing": an instruction-tuned model that is given
 its chat template only up to the start of a user turn (the pre-query template,
 `dataforge.synth.prequery`) writes, as the user, an instruction. That text goes
 to the completions endpoint (`/v1/completions`: vLLM, llama.cpp and TGI serve
-it) with the template's end-of-turn token as the stop string. Each request
+it; a request with no messages and `params["prompt"]` goes there) with the template's end-of-turn token as the stop string. Each request
 carries its own `seed` so the requests differ (and a rerun sends the same
 ones, so the journal resumes). Empty, too short, template-leaking (holding the
 template's special tokens) and repeated instructions are rejected; the others
@@ -20,8 +20,7 @@ import hashlib
 from dataclasses import dataclass
 
 from dataforge.errors import ConfigError
-from dataforge.llm import ChatRequest, LLMError
-from dataforge.llm.types import Completion, Usage
+from dataforge.llm import ChatRequest
 from dataforge.records import InstructionRecord
 from dataforge.synth.engine import Job, SynthOptions, SynthSummary
 from dataforge.synth.prequery import PreQuery, from_tokenizer, named
@@ -70,11 +69,13 @@ def magpie(out, options: SynthOptions, opts: MagpieOptions) -> SynthSummary:
     if options.backend != "openai":
         raise ConfigError("synth magpie needs a server with the completions endpoint (--backend openai)",
                           "serve the model with vLLM, llama.cpp or TGI and pass --base-url")
+    if getattr(options.policy, "batch", None):
+        raise ConfigError("synth magpie does not go through the Batch API (its pre-query prompts are text "
+                          "completions, which batches of chat requests do not carry)", "run it without --batch")
     if options.n is None:
         options.n = 100
     pq = opts.pre_query()  # before anything is sent: a bad template is one error line
     with Job("magpie", out, options, inputs=[opts.tokenizer]) as job:
-        job.session.backend = TextCompletions(job.session.backend)
         seen: set[str] = set()
         start = 0
         for round_no in range(1, opts.max_rounds + 1):
@@ -142,55 +143,3 @@ def _answer(job: Job, opts: MagpieOptions, pq: PreQuery, accepted, round_no: int
         meta = job.lineage([generated, answer], template=pq.name, pre_query=pq.text, system=opts.system,
                            answer_via=opts.answer_via, round=round_no)
         job.add(InstructionRecord(instruction=text, output=answer.value.strip(), category="magpie", meta=meta))
-
-
-class TextCompletions:
-    """A backend wrapper: requests without messages go to `/completions` with `params["prompt"]`.
-
-    The body is {"model", **params}, so the server's `body_key` is the request's
-    journal key. Everything else (chat requests, `model`, `where`, `aclose`) is
-    the wrapped OpenAI-compatible backend's.
-    """
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    async def complete(self, request: ChatRequest) -> Completion:
-        if request.messages:
-            return await self.inner.complete(request)
-        inner = self.inner
-        openai = inner._openai
-        body = {"model": request.model or inner.model, **request.params}
-        try:
-            response = await inner._client.post("/completions", body=body, cast_to=inner._httpx.Response)
-            data = response.content
-        except openai.APITimeoutError:
-            raise LLMError(f"timeout: no answer within {inner.timeout:g} s", retryable=True, kind="timeout") from None
-        except openai.APIConnectionError as exc:
-            cause = exc.__cause__ or exc
-            raise LLMError(f"connection error: {inner.redact(str(cause))[:200] or type(cause).__name__}",
-                           retryable=True, kind="connection") from None
-        except openai.APIStatusError as exc:
-            raise inner._status_error(exc) from None
-        return _parse_text(data, inner.redact)
-
-
-def _parse_text(data: bytes, redact) -> Completion:
-    import orjson
-
-    try:
-        body = orjson.loads(data)
-        choice = body["choices"][0]
-        text = choice.get("text")
-        if text is None:
-            raise KeyError("text")
-        usage = body.get("usage") or {}
-        return Completion(redact(text), choice.get("finish_reason"),
-                          Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
-                          body.get("model") or "")
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError, ValueError):
-        raise LLMError("malformed response: the body is not a text completion", retryable=True,
-                       kind="malformed") from None

@@ -22,7 +22,7 @@ from dataforge.synth.sources import read_documents
 class QAOptions:
     per_passage: int = 3
     text_field: str | None = None
-    split: str = "paragraph"
+    split: str = "auto"  # Markdown/HTML/PDF by headings (pages) and length, text by paragraph
     min_words: int = 20
 
     def __post_init__(self):
@@ -56,4 +56,5 @@ def _batch(job: Job, opts: QAOptions, docs) -> None:
                 continue
             asked.add(norm)
             job.add(InstructionRecord(instruction=question, output=answer, context=doc.text, category="closed_qa",
-                                      meta=job.lineage(res, source=doc.source, source_id=doc.id, pair=n)))
+                                      meta=job.lineage(res, source=doc.source, source_id=doc.id, pair=n,
+                                                       position=doc.position)))

@@ -1,10 +1,13 @@
 """Inputs of the generators: instruction datasets and plain documents.
 
 Documents (for backtranslate, qa, completion) come from text files (split
-into paragraphs at blank lines, or per line / per file) or from any
+into paragraphs at blank lines, or per line / per file), from Markdown, HTML
+and PDF files (`--split auto`/`section`: by headings or pages and length, see
+`dataforge.synth.documents`), from folders of such files, or from any
 dataset file with a text column (`--text-field`, default: the first of
 text/content/document/passage/context/output/response). Unreadable rows and
-rows without text go to the rejects file with their line number.
+rows without text go to the rejects file with their line number; unreadable
+files (a damaged PDF, a binary file named .md) with the reason.
 A paragraph over MAX_PASSAGE_CHARS is read per line, and any longer text is cut
 into passages of at most that length (one request must not carry a whole book).
 """
@@ -21,10 +24,11 @@ from dataforge.io import RejectSink, read_dataset, resolve
 from dataforge.io.rawread import iter_raw
 from dataforge.io.rejects import Reject
 from dataforge.records import content_id
+from dataforge.synth import documents
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 TEXT_FIELDS = ("text", "content", "document", "passage", "context", "output", "response")
-SPLITS = ("paragraph", "line", "file")
+SPLITS = ("auto", "section", "paragraph", "line", "file")  # auto: section for Markdown/HTML/PDF, else paragraph
 # One document is one request's passage: a whole article (or a 1 MB .txt with no blank lines) would be a
 # prompt no server takes. Longer text is cut at paragraph, line, sentence or word ends into pieces this long.
 MAX_PASSAGE_CHARS = 6000
@@ -35,6 +39,7 @@ class Document:
     text: str
     id: str
     source: str  # file:paragraph or file:line
+    position: dict | None = None  # Markdown/HTML/PDF passages: file, headings, page, start, end
 
 
 def read_documents(paths, *, rejects: RejectSink, text_field: str | None = None, split: str = "paragraph",
@@ -44,12 +49,12 @@ def read_documents(paths, *, rejects: RejectSink, text_field: str | None = None,
         raise InputError(f"unknown --split '{split}'", f"use one of: {', '.join(SPLITS)}")
     paths = paths if isinstance(paths, (list, tuple)) else [paths]
     seen: set[str] = set()
-    for path in paths:
-        if str(path).endswith(TEXT_SUFFIXES):
-            pieces = _text_pieces(Path(path), split)
+    for path in _expand(paths):
+        if str(path).endswith(TEXT_SUFFIXES) or documents.kind_of(path):
+            pieces = _file_pieces(Path(path), split, rejects)
         else:
-            pieces = _dataset_pieces(path, text_field, rejects)
-        for where, text in _capped(pieces):
+            pieces = ((where, text, None) for where, text in _dataset_pieces(path, text_field, rejects))
+        for where, text, position in _capped(pieces):
             if len(text.split()) < min_words and len(text) < 4 * min_words:
                 rejects.add(Reject(f"document too short: fewer than {min_words} words", file=where, row=text))
                 continue
@@ -58,18 +63,32 @@ def read_documents(paths, *, rejects: RejectSink, text_field: str | None = None,
                 rejects.add(Reject("duplicate document (same text seen before)", file=where, id=doc_id))
                 continue
             seen.add(doc_id)
-            yield Document(text, doc_id, where)
+            yield Document(text, doc_id, where, position)
 
 
-def _capped(pieces: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+def _expand(paths) -> Iterator:
+    """Each path; a folder holding text, Markdown, HTML or PDF files as those files, in name order
+    (hidden files and folders left out). Other folders go to the dataset reader as they are."""
+    for path in paths:
+        folder = Path(path)
+        if not folder.is_dir():
+            yield path
+            continue
+        found = sorted(p for p in folder.rglob("*") if p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+                       and (p.name.endswith(TEXT_SUFFIXES) or documents.kind_of(p)))
+        yield from (found or [path])
+
+
+def _capped(pieces):
     """Each piece, stripped; one longer than MAX_PASSAGE_CHARS as parts WHERE#1, WHERE#2, ..."""
-    for where, text in pieces:
+    for where, text, position in pieces:
         text = text.strip()
         if len(text) <= MAX_PASSAGE_CHARS:
-            yield where, text
+            yield where, text, position
             continue
         for k, part in enumerate(split_long(text), 1):
-            yield f"{where}#{k}", part
+            yield f"{where}#{k}", part, None
 
 
 def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
@@ -90,10 +109,30 @@ def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
     return [p for p in parts + [text] if p]
 
 
-def _text_pieces(path: Path, split: str) -> Iterator[tuple[str, str]]:
+def _file_pieces(path: Path, split: str, rejects: RejectSink):
+    """(where, text, position) of a text, Markdown, HTML or PDF file; an unreadable file is one reject."""
     if not path.exists():
         raise InputError(f"{path}: no such file", "check the path")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    kind = documents.kind_of(path)
+    try:
+        if kind is not None and split in ("auto", "section"):
+            for section in documents.sections(path, MAX_PASSAGE_CHARS):
+                yield section.where, section.text, section.position
+            return
+        if kind == "pdf":
+            text = "\n\n".join(documents.extract_pdf(path))
+        elif kind == "html":
+            text = documents.extract_html(path)
+        else:
+            text = documents.read_text_file(path)
+    except documents.Unreadable as exc:
+        rejects.add(Reject(exc.reason, file=str(path)))
+        return
+    for where, piece in _text_pieces(path, text, split):
+        yield where, piece, None
+
+
+def _text_pieces(path: Path, text: str, split: str) -> Iterator[tuple[str, str]]:
     if split == "file":
         yield f"{path}", text
     elif split == "line":

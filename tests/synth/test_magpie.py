@@ -112,6 +112,7 @@ def test_tokenizer_folder_pre_query_system_and_full_template_answers(serve, synt
     assert rows[0]["meta"]["template"] == str(tok) and rows[0]["meta"]["system"] == "You write about science."
 
 
+@pytest.mark.slow  # trains a SentencePiece model and imports transformers (~6 s)
 def test_saved_tiny_tokenizer_gives_chatml_pre_query(tmp_path):
     from dataforge.tiny import build_tiny_tokenizer
 
@@ -150,11 +151,11 @@ def test_killed_run_resumes_without_resending(serve, tmp_path):
     out = tmp_path / "magpie.jsonl"
     env = {**os.environ, "OPENAI_API_KEY": CANARY_KEY, "PYTHONPATH": str(ROOT)}
     env.pop("OPENAI_BASE_URL", None)
-    cmd = [sys.executable, "-m", "dataforge", "-q", "synth", "magpie", "--template", "llama3", "-n", "60", "-o",
+    cmd = [sys.executable, "-m", "dataforge", "-q", "synth", "magpie", "--template", "llama3", "-n", "24", "-o",
            str(out), "-m", "fake", "--base-url", srv.url, "-c", "4"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     deadline = time.monotonic() + 60
-    while srv.log.total < 20:
+    while srv.log.total < 10:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.01)
@@ -163,11 +164,11 @@ def test_killed_run_resumes_without_resending(serve, tmp_path):
     db = sqlite3.connect(f"{out}.journal.sqlite")
     done = {k for (k,) in db.execute("SELECT key FROM requests WHERE state = 'done'")}
     db.close()
-    assert 0 < len(done) < 60
+    assert 0 < len(done) < 24
     received = dict(srv.log.received)
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     assert all(srv.log.received[k] == received[k] for k in done)  # nothing finished was sent again
     assert f"{len(done):,} from the journal" in rerun.stdout
     rows = read_jsonl(out)
-    assert len(rows) == 60 and len({r["instruction"] for r in rows}) == 60
+    assert len(rows) == 24 and len({r["instruction"] for r in rows}) == 24
