@@ -7,18 +7,19 @@ It speaks the same `complete(request)` protocol as the HTTP backend, so the
 runner, journal and validation are shared. Requests arriving together are
 gathered into one `generate` call (up to `batch_size`, same sampling
 parameters) that runs in a worker thread while the event loop keeps taking
-requests. Prompts go through the tokenizer's own chat template, and the
-templated text is tokenized without adding special tokens a second time.
+requests (llm/gather.py, shared with the local translation backend). Prompts
+go through the tokenizer's own chat template, and the templated text is
+tokenized without adding special tokens a second time.
 torch and transformers are imported only when the first batch runs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from pathlib import Path
 
 from dataforge.errors import ConfigError, require
+from dataforge.llm.gather import GatherQueue
 from dataforge.llm.types import ChatRequest, Completion, LLMError, Usage
 
 DEFAULT_NEW_TOKENS = 256
@@ -37,43 +38,24 @@ class TransformersBackend:
         self.model = path.name  # the name recorded in the journal and in meta
         self.batch_size = max(1, batch_size)
         self.device, self.dtype, self.max_new_tokens = device, dtype, max_new_tokens
-        self._queue: list[tuple[ChatRequest, asyncio.Future]] = []
-        self._batcher: asyncio.Task | None = None
+        self._gather = GatherQueue(self._generate, what="generation", settle=0.01, pick=self._pick)
         self._lock = threading.Lock()
         self._tok = self._lm = None
-        self.batches = 0  # generate() calls so far
 
     def describe(self) -> str:
         return f"{self.model} (local, transformers, batch {self.batch_size})"
 
     async def complete(self, request: ChatRequest) -> Completion:
-        future = asyncio.get_running_loop().create_future()
-        self._queue.append((request, future))
-        if self._batcher is None or self._batcher.done():
-            self._batcher = asyncio.ensure_future(self._drain())
-        return await future
+        return await self._gather.submit(request)
 
-    async def _drain(self) -> None:
-        while self._queue:
-            await asyncio.sleep(0.01)  # let the other workers of the window enqueue theirs
-            head = _sampling(self._queue[0][0])
-            batch = [item for item in self._queue if _sampling(item[0]) == head][: self.batch_size]
-            for item in batch:
-                self._queue.remove(item)
-            self.batches += 1
-            try:
-                outs = await asyncio.to_thread(self._generate, [r for r, _ in batch])
-            except LLMError as exc:
-                outs = [exc] * len(batch)
-            except Exception as exc:  # a model error fails this batch's requests, not the run
-                outs = [LLMError(f"local generation failed: {type(exc).__name__}: {exc}"[:300])] * len(batch)
-            for (_, future), out in zip(batch, outs):
-                if future.done():
-                    continue
-                if isinstance(out, BaseException):
-                    future.set_exception(out)
-                else:
-                    future.set_result(out)
+    @property
+    def batches(self) -> int:  # generate() calls so far
+        return self._gather.batches
+
+    def _pick(self, queued: list[ChatRequest]) -> list[int]:
+        """One generate() call takes requests with the head's sampling parameters, up to batch_size."""
+        head = _sampling(queued[0])
+        return [i for i, r in enumerate(queued) if _sampling(r) == head][: self.batch_size]
 
     def _load(self):
         with self._lock:

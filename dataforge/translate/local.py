@@ -21,7 +21,6 @@ span by construction. torch and transformers are imported only here, lazily.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import warnings
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from dataforge.errors import ConfigError, InputError, require
 from dataforge.llm import ChatRequest, Completion, LLMError, Usage
+from dataforge.llm.gather import GatherQueue
 from dataforge.translate import langs
 from dataforge.translate.batching import Item
 from dataforge.translate.protect import TOKEN_PATTERN as _TOKEN
@@ -91,8 +91,8 @@ class Seq2SeqBackend:
         self.batch_size, self.max_new_tokens, self.num_beams = max(1, batch_size), max_new_tokens, num_beams
         self.generate_calls = 0
         self.segments = 0
-        self._queue: list[tuple[dict, asyncio.Future]] = []
-        self._drainer: asyncio.Task | None = None
+        # the runner's window, translated in one pass (llm/gather.py, shared with the chat backend)
+        self._gather = GatherQueue(self._run_batch, what="translation", settle=0.005)
         torch = require("torch", feature="--backend transformers")
         transformers = require("transformers", feature="--backend transformers")
         self._torch = torch
@@ -190,28 +190,7 @@ class Seq2SeqBackend:
         except (ValueError, KeyError, TypeError, IndexError):
             raise LLMError("not a translation request (the local translation backend serves only"
                            " dataforge translate)") from None
-        future = asyncio.get_running_loop().create_future()
-        self._queue.append((payload, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.ensure_future(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._queue:
-            await asyncio.sleep(0.005)  # let the rest of the window queue up theirs
-            batch, self._queue = self._queue, []
-            try:
-                outs = await asyncio.to_thread(self._run_batch, [p for p, _ in batch])
-            except Exception as exc:  # the model failed: these requests fail, the run goes on
-                err = LLMError(f"local translation failed: {type(exc).__name__}: {str(exc)[:200]}")
-                outs = [err] * len(batch)
-            for (_, future), out in zip(batch, outs):
-                if future.done():
-                    continue
-                if isinstance(out, BaseException):
-                    future.set_exception(out)
-                else:
-                    future.set_result(out)
+        return await self._gather.submit(payload)
 
     def _run_batch(self, payloads: list[dict]) -> list:
         groups: dict[tuple[str, str], list[int]] = {}
