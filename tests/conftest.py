@@ -1,4 +1,12 @@
-"""Shared fixtures: tiny local models built once per test session, loopback only."""
+"""Shared fixtures: tiny local models built once per test session, servers on loopback only.
+
+    def test_x(loopback):                       # a scripted chat-completions server (dataforge.llm.loopback)
+        srv = loopback(reply=lambda req: "hi", latency=0.01)
+    def test_y(start_server):                   # any server class with start()/stop() (FineTuneServer, ...)
+        srv = start_server(FineTuneServer, JobScript(), api_key=KEY)
+
+Every server a test starts through these is stopped after the test, also when it fails.
+"""
 
 from __future__ import annotations
 
@@ -46,3 +54,26 @@ def tiny_model_dir(tmp_path_factory, tiny_tokenizer_dir) -> Path:
     out = tmp_path_factory.mktemp("tiny_model")
     build_tiny_model(out, tokenizer_dir=tiny_tokenizer_dir)
     return out
+
+
+@pytest.fixture
+def start_server():
+    """start_server(ServerClass, *args, **kwargs) -> ServerClass(*args, **kwargs).start(), stopped after the test."""
+    started = []
+
+    def start(server_class, *args, **kwargs):
+        srv = server_class(*args, **kwargs).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in reversed(started):
+        srv.stop()
+
+
+@pytest.fixture
+def loopback(start_server):
+    """loopback(reply=None, **kwargs) -> a started LoopbackServer on 127.0.0.1 (see tests/README.md)."""
+    from dataforge.llm.loopback import LoopbackServer
+
+    return lambda reply=None, **kwargs: start_server(LoopbackServer, reply, **kwargs)

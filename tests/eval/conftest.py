@@ -23,22 +23,6 @@ def eval_set(tmp_path) -> Path:
     return write_jsonl(tmp_path / "eval.jsonl", qa_rows() + qa_rows(FRENCH, "fr"))
 
 
-@pytest.fixture
-def loopback():
-    from dataforge.llm.loopback import LoopbackServer
-
-    servers = []
-
-    def start(reply=None, **kwargs):
-        srv = LoopbackServer(reply, **kwargs).start()
-        servers.append(srv)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.stop()
-
-
 @pytest.fixture(autouse=True)
 def _quiet():
     from dataforge.progress import set_quiet

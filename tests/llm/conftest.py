@@ -1,8 +1,8 @@
-"""The `loopback` fixture: start scripted chat-completions servers on 127.0.0.1 (stopped after the test).
+"""Fixtures for the LLM layer: a canary API key. `loopback` (a scripted server) is in tests/conftest.py.
 
-    def test_x(loopback):
+    def test_x(loopback, api_key):
         srv = loopback(reply=lambda req: "hi", latency=0.01, faults={"429": 0.1})
-        backend = OpenAIBackend("m", base_url=srv.url, api_key_env="...")
+        backend = OpenAIBackend("m", base_url=srv.url, api_key_env="DF_TEST_KEY")
 """
 
 from __future__ import annotations
@@ -10,22 +10,6 @@ from __future__ import annotations
 import pytest
 
 CANARY_KEY = "sk-canary-llm-0d9e8f7a6b5c4d3e"
-
-
-@pytest.fixture
-def loopback():
-    from dataforge.llm.loopback import LoopbackServer
-
-    servers = []
-
-    def start(reply=None, **kwargs):
-        srv = LoopbackServer(reply, **kwargs).start()
-        servers.append(srv)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from safety_helpers import run_cli, snapshot, temp_leftovers
 
-from dataforge.llm.loopback import Fault, Latency, LoopbackServer
+from dataforge.llm.loopback import Fault, Latency
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests" / "synth"), str(ROOT / "tests" / "translate")]
@@ -87,17 +87,8 @@ def assert_one_error_and_tidy(res, folder: Path, before: dict, added: set[str] =
 
 
 @pytest.fixture
-def server():
-    started = []
-
-    def start(reply=None, **kwargs):
-        srv = LoopbackServer(reply, **kwargs).start()
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.stop()
+def server(loopback):
+    return loopback  # tests/conftest.py: started LoopbackServers, stopped after the test
 
 
 # -- 1. a server that is down, or refuses everything, stops the run at once --------------------------

@@ -14,22 +14,11 @@ from synth_helpers import CANARY_KEY  # noqa: E402,F401
 
 
 @pytest.fixture
-def serve(monkeypatch):
+def serve(monkeypatch, loopback):
     """serve(reply=fake_model, **kw) -> a started LoopbackServer requiring the canary key ($OPENAI_API_KEY)."""
-    from dataforge.llm.loopback import LoopbackServer
-
     monkeypatch.setenv("OPENAI_API_KEY", CANARY_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    servers = []
-
-    def start(reply=fake_model, **kwargs):
-        srv = LoopbackServer(reply, api_key=CANARY_KEY, **kwargs).start()
-        servers.append(srv)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.stop()
+    return lambda reply=fake_model, **kwargs: loopback(reply, api_key=CANARY_KEY, **kwargs)
 
 
 @pytest.fixture

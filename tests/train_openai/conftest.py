@@ -19,20 +19,15 @@ def _quiet():
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(monkeypatch, start_server):
     """A started FineTuneServer factory; the key and base URL come from the environment, as for a user."""
-    started = []
-
     def start(script: JobScript | None = None, **kwargs) -> FineTuneServer:
-        srv = FineTuneServer(script or JobScript(), api_key=CANARY, **kwargs).start()
-        started.append(srv)
+        srv = start_server(FineTuneServer, script or JobScript(), api_key=CANARY, **kwargs)
         monkeypatch.setenv("OPENAI_API_KEY", CANARY)
         monkeypatch.setenv("OPENAI_BASE_URL", srv.url)
         return srv
 
-    yield start
-    for srv in started:
-        srv.stop()
+    return start
 
 
 @pytest.fixture

@@ -10,22 +10,11 @@ from translate_scripted import Translator
 
 
 @pytest.fixture
-def serve(monkeypatch):
+def serve(monkeypatch, loopback):
     """serve(translator) -> a started LoopbackServer (stopped after the test); the API key is a canary."""
-    from dataforge.llm.loopback import LoopbackServer
-
     monkeypatch.setenv("OPENAI_API_KEY", CANARY_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    servers = []
-
-    def start(translator=None, **kwargs):
-        srv = LoopbackServer(translator or Translator(), api_key=CANARY_KEY, **kwargs).start()
-        servers.append(srv)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.stop()
+    return lambda translator=None, **kwargs: loopback(translator or Translator(), api_key=CANARY_KEY, **kwargs)
 
 
 @pytest.fixture(scope="session")
