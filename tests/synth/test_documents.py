@@ -118,7 +118,7 @@ def test_only_bad_files_is_one_error_line(serve, synth, tmp_path):
 def test_qa_and_backtranslate_on_real_documents_carry_position(serve, synth, tmp_path):
     srv = serve()
     out = tmp_path / "qa.jsonl"
-    res = synth(srv, "qa", DOCS, "-o", out, "--per-passage", "1")
+    res = synth(srv, "qa", MD, HTML, PDF, "-o", out, "--per-passage", "1")
     assert res.exit_code == 0, res.output
     rows = read_jsonl(out)
     files = {Path(r["meta"]["position"]["file"]).name for r in rows}
