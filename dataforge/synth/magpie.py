@@ -135,7 +135,8 @@ def _answer(job: Job, opts: MagpieOptions, pq: PreQuery, accepted, round_no: int
         if not answer.ok:
             job.reject_result("answer", answer, row={"instruction": text})
             continue
-        problem = pq.leak(answer.value)
+        # a chat answer is formatted by the server; only a raw completion can run on into the template
+        problem = pq.leak(answer.value) if opts.answer_via == "completions" else None
         if problem:
             job.reject(f"template leak: the answer holds '{problem}'", row={"instruction": text,
                                                                             "output": answer.value})

@@ -48,8 +48,9 @@ class Model:
     """Writes an instruction for a pre-query prompt (keyed by the request's seed, so by its content) and
     answers chat requests and full-template prompts; records every prompt it was sent."""
 
-    def __init__(self, special: dict | None = None):
+    def __init__(self, special: dict | None = None, answer: str = "An answer written after the full chat template."):
         self.special = special or {}  # request seed -> the raw text to return
+        self.answer = answer
         self.prompts: list[str] = []
         self.stops: list = []
 
@@ -58,7 +59,7 @@ class Model:
             self.prompts.append(body["prompt"])
             self.stops.append(body.get("stop"))
             if body["prompt"].endswith("assistant<|end_header_id|>\n\n"):  # the whole template: answer it
-                return "An answer written after the full chat template."
+                return self.answer
             raw = self.special.get(body["seed"], instruction_for(body["seed"]))
             return raw + "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nleaked turn"
         return f"Here is a careful answer to: {body['messages'][-1]['content']}"
@@ -110,6 +111,15 @@ def test_tokenizer_folder_pre_query_system_and_full_template_answers(serve, synt
     first = rows[0]["instruction"]
     assert pre + first + "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n" in model.prompts
     assert rows[0]["meta"]["template"] == str(tok) and rows[0]["meta"]["system"] == "You write about science."
+
+
+def test_raw_answer_holding_a_special_token_is_rejected(serve, synth, tmp_path):
+    srv = serve(Model(answer="Sure.<|python_tag|>print('hi')"))
+    out = tmp_path / "magpie.jsonl"
+    res = synth(srv, "magpie", "--template", "llama3", "--answer-via", "completions", "-n", "2", "-o", out)
+    assert res.exit_code == 1 and "wrote no rows" in res.output
+    reasons = {r["reason"] for r in read_jsonl(f"{out}.rejects.jsonl")}
+    assert reasons == {"template leak: the answer holds '<|python_tag|>'"}
 
 
 @pytest.mark.slow  # trains a SentencePiece model and imports transformers (~6 s)
