@@ -22,12 +22,15 @@ _LLM_OPTIONS = [
     click.option("-m", "--model", default="", help="Model name (or model folder with --backend transformers)."),
     click.option("--backend", type=click.Choice(["openai", "transformers"]), default="openai", show_default=True,
                  help="openai = any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp, TGI)."),
-    click.option("--base-url", envvar="OPENAI_BASE_URL", help="Server URL, e.g. http://localhost:8000/v1"
-                 " [env: OPENAI_BASE_URL]."),
+    click.option("--base-url", envvar="OPENAI_BASE_URL", multiple=True, help="Server URL, e.g. "
+                 "http://localhost:8000/v1 [env: OPENAI_BASE_URL]; repeat it to spread requests over several."),
+    click.option("--endpoints", "endpoints_file", type=click.Path(dir_okay=False), help="YAML list of endpoints: "
+                 "{base_url, api_key_env, model, weight}; keys come from the named environment variables."),
     click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
                  help="Name of the environment variable holding the API key (the key itself is never a flag)."),
-    click.option("-c", "--concurrency", default=16, show_default=True, type=click.IntRange(min=1),
-                 help="Requests in flight at once (a sliding window)."),
+    click.option("-c", "--concurrency", default="auto", show_default=True, callback=lambda c, p, v: _concurrency(v),
+                 help="Requests in flight at once: 'auto' adapts to each server (grows until 429s or slower "
+                 "answers), a number fixes it."),
     click.option("--rpm", type=float, help="At most this many requests per minute."),
     click.option("--tpm", type=float, help="At most this many tokens per minute (estimated before, corrected after)."),
     click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for one answer."),
@@ -80,18 +83,46 @@ def _options(kw: dict):
     from dataforge.llm.cost import resolve_prices
 
     prices = resolve_prices(kw.get("model"), kw.get("price"), kw.get("price_in"), kw.get("price_out"))
-    policy = RunPolicy(concurrency=kw.get("concurrency", 16), timeout=kw.get("timeout", 120.0),
+    from dataforge.llm.policy import parse_concurrency
+
+    concurrency, adaptive = parse_concurrency(kw.get("concurrency", "auto"))
+    policy = RunPolicy(concurrency=concurrency, adaptive=adaptive, timeout=kw.get("timeout", 120.0),
                        max_retries=kw.get("max_retries", 6), max_retry_wait=kw.get("max_retry_wait", 600.0),
                        rpm=kw.get("rpm"), tpm=kw.get("tpm"), max_cost=kw.get("max_cost"),
                        max_tokens=kw.get("max_total_tokens"), prices=prices, seed=kw["seed"],
                        **run_flags(dry_run=kw.get("dry_run", False), force=kw.get("force", False),
                                    batch=kw.get("batch", False), batch_retry=kw.get("batch_retry", False)))
-    return SynthOptions(model=kw.get("model", ""), backend=kw.get("backend", "openai"), base_url=kw.get("base_url"),
+    return SynthOptions(model=kw.get("model", ""), backend=kw.get("backend", "openai"), base_url=_base_urls(kw),
                         api_key_env=kw.get("api_key_env", "OPENAI_API_KEY"), n=kw["n"], seed=kw["seed"],
                         temperature=kw.get("temperature", 0.7), max_new_tokens=kw.get("max_new_tokens", 1024),
                         prompts_dir=kw.get("prompts_dir"), fresh=kw.get("fresh", False),
                         batch_size=kw.get("batch_size", 8), policy=policy, mapping=kw.get("mapping") or None,
                         fmt=kw.get("fmt"))
+
+
+def _concurrency(value) -> str:
+    """-c auto | N, checked while parsing (a usage error, exit 2)."""
+    from dataforge.errors import ConfigError
+    from dataforge.llm.policy import parse_concurrency
+
+    try:
+        parse_concurrency(value)
+    except ConfigError as exc:
+        raise click.BadParameter("must be 'auto' or a whole number"
+                                 " of at least 1", param_hint="'-c' / '--concurrency'") from None
+    return value
+
+
+def _base_urls(kw: dict):
+    """--base-url (repeatable) and --endpoints FILE: None, one URL, or a list for an EndpointPool."""
+    urls = [u for u in (kw.get("base_url") or ()) if u]
+    if isinstance(kw.get("base_url"), str):
+        urls = [kw["base_url"]]
+    if kw.get("endpoints_file"):
+        from dataforge.llm.endpoints import load_endpoints
+
+        urls += load_endpoints(kw["endpoints_file"])
+    return None if not urls else urls[0] if len(urls) == 1 and isinstance(urls[0], str) else urls
 
 
 def _report(func):
@@ -140,6 +171,8 @@ def _check_reached(summary, backend, base_url) -> None:
     if all("connection error" in reason for reason in reasons):
         from dataforge.llm.openai_backend import safe_url
 
+        if isinstance(base_url, (list, tuple)):  # --base-url given several times
+            base_url = base_url[0] if len(base_url) == 1 else None
         url = safe_url(base_url or os.environ.get("OPENAI_BASE_URL"))
         failed = sum(reasons.values())
         raise DataforgeError(f"cannot reach the server at {url}: all {failed:,} requests failed to connect"

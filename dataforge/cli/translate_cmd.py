@@ -7,6 +7,12 @@ import click
 from dataforge.cli.options import allow_empty_option, input_options, overwrite_option
 
 
+def _concurrency(value):
+    from dataforge.cli.synth_cmd import _concurrency as check
+
+    return check(value)
+
+
 def _fields(value: str | None):
     return [f.strip() for f in value.split(",") if f.strip()] if value else None
 
@@ -33,13 +39,17 @@ def _fields(value: str | None):
 @click.option("--batch-size", type=int, help="Rows per request (default 8 for openai, 16 for transformers).")
 @click.option("--temperature", default=0.0, show_default=True)
 @click.option("--device", help="transformers: cpu, cuda, cuda:1 ... (default: cuda when available).")
-@click.option("--base-url", envvar="OPENAI_BASE_URL",
+@click.option("--base-url", envvar="OPENAI_BASE_URL", multiple=True,
               help="OpenAI-compatible server URL (vLLM, Ollama, ...), e.g. http://localhost:8000/v1"
-                   " [env: OPENAI_BASE_URL].")
+                   " [env: OPENAI_BASE_URL]; repeat it to spread requests over several.")
+@click.option("--endpoints", "endpoints_file", type=click.Path(dir_okay=False),
+              help="YAML list of endpoints: {base_url, api_key_env, model, weight}; keys come from the named"
+                   " environment variables.")
 @click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
               help="Name of the environment variable holding the API key (the key itself is never a flag).")
-@click.option("-c", "--concurrency", default=16, show_default=True, type=click.IntRange(min=1),
-              help="Requests in flight at once (a sliding window).")
+@click.option("-c", "--concurrency", default="auto", show_default=True, callback=lambda c, p, v: _concurrency(v),
+              help="Requests in flight at once: 'auto' adapts to each server (grows until 429s or slower answers),"
+                   " a number fixes it.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per request attempt.")
 @click.option("--max-retries", default=6, show_default=True,
               help="Retries per request on 408/409/429/5xx, timeouts and connection errors.")
@@ -66,7 +76,8 @@ def _fields(value: str | None):
 @overwrite_option
 @click.pass_context
 def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, keep_source, seed, backcheck,
-                  min_chrf, batch_size, temperature, device, base_url, api_key_env, concurrency, timeout,
+                  min_chrf, batch_size, temperature, device, base_url, endpoints_file, api_key_env, concurrency,
+                  timeout,
                   max_retries, max_retry_wait, rpm, tpm, max_cost, max_total_tokens, price_in, price_out, fresh,
                   mapping, fmt, strict, allow_empty, price=None, dry_run=False, force=False, batch=False,
                   batch_retry=False):
@@ -83,12 +94,17 @@ def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, 
     from dataforge.translate import translate
 
     check_outputs([out], [data], labels=["-o"])
+    from dataforge.cli.synth_cmd import _base_urls
+    from dataforge.llm.policy import parse_concurrency
+
+    base_url = _base_urls({"base_url": base_url, "endpoints_file": endpoints_file})  # one URL, or several
+    concurrency, adaptive = parse_concurrency(concurrency)
 
     from dataforge.llm.batch_run import run_flags
     from dataforge.llm.cost import DryRun, resolve_prices
 
     prices = resolve_prices(model if backend == "openai" else None, price, price_in, price_out)
-    policy = RunPolicy(concurrency=concurrency, timeout=timeout, max_retries=max_retries,
+    policy = RunPolicy(concurrency=concurrency, adaptive=adaptive, timeout=timeout, max_retries=max_retries,
                        max_retry_wait=max_retry_wait, rpm=rpm, tpm=tpm, max_cost=max_cost,
                        max_tokens=max_total_tokens, prices=prices,
                        **run_flags(dry_run=dry_run, force=force, batch=batch, batch_retry=batch_retry))

@@ -64,6 +64,20 @@ def open_backend(kind: str = "openai", *, model: str, base_url: str | None = Non
                  api_key_env: str = "OPENAI_API_KEY", timeout: float = 120.0, concurrency: int = 16,
                  batch_size: int = 8, device: str | None = None):
     """The backend for `--backend`: "openai" (any OpenAI-compatible server) or "transformers"."""
+    if kind == "openai" and isinstance(base_url, (list, tuple)) and len(base_url) > 1:
+        from dataforge.llm.endpoints import open_pool  # several endpoints (--base-url twice, --endpoints FILE)
+
+        return open_pool(model, list(base_url), api_key_env=api_key_env, timeout=timeout, concurrency=concurrency)
+    if isinstance(base_url, (list, tuple)):
+        from dataforge.llm.endpoints import EndpointSpec
+
+        spec = base_url[0] if base_url else None
+        if isinstance(spec, EndpointSpec):
+            if spec.api_key_env:
+                api_key_env = spec.api_key_env
+            model = spec.model or model
+            spec = spec.base_url
+        base_url = spec
     if kind == "openai":
         from dataforge.llm.openai_backend import OpenAIBackend
 

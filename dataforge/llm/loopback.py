@@ -85,7 +85,7 @@ class LoopbackServer:
 
     def __init__(self, reply: Callable | None = None, *, latency: Latency | float | None = None,
                  faults=None, seed: int = 0, api_key: str | None = None, host: str = "127.0.0.1",
-                 port: int = 0, model: str = "loopback"):
+                 port: int = 0, model: str = "loopback", max_concurrency: int | None = None):
         if isinstance(reply, dict):
             reply = Scripted(reply)
         self.reply = reply or echo_reply
@@ -94,6 +94,7 @@ class LoopbackServer:
         self.faults = _fault_picker(faults, seed)
         self.seed, self.api_key, self.host, self.port, self.model = seed, api_key, host, port, model
         self.log = RequestLog()
+        self.max_concurrency = max_concurrency  # a capacity limit: 429 at once above this many in flight
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server = None
@@ -215,6 +216,11 @@ class LoopbackServer:
         log.auth.add(headers.get("authorization", ""))
         log.in_flight += 1
         log.max_in_flight = max(log.max_in_flight, log.in_flight)
+        if self.max_concurrency is not None and log.in_flight > self.max_concurrency:
+            log.in_flight -= 1  # refused at the door, as a provider's concurrency limit does
+            log.statuses["429"] += 1
+            return _send(writer, 429, _error(f"over capacity: at most {self.max_concurrency} requests at once",
+                                             "rate_limit_exceeded"))
         try:
             return await self._answer(body, key, attempt, headers, writer)
         finally:
@@ -391,12 +397,17 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Serve a scripted chat-completions API on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--latency", type=float, default=0.0, help="mean seconds (log-normal)")
+    parser.add_argument("--fixed-latency", type=float, help="every answer takes exactly this many seconds")
+    parser.add_argument("--max-concurrency", type=int, metavar="K", help="answer 429 above K requests in flight")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND=P",
                         help="inject a fault with probability P, e.g. 429=0.05 (repeatable)")
     opts = parser.parse_args(argv)
     faults = {k: float(v) for k, v in (f.split("=", 1) for f in opts.fault)} or None
     latency = Latency.lognormal(opts.latency) if opts.latency > 0 else None
-    server = LoopbackServer(latency=latency, faults=faults, port=opts.port).start()
+    if opts.fixed_latency is not None:
+        latency = Latency.constant(opts.fixed_latency)
+    server = LoopbackServer(latency=latency, faults=faults, port=opts.port,
+                            max_concurrency=opts.max_concurrency).start()
     print(f"serving {server.url} (Ctrl-C to stop)", flush=True)
     try:
         threading.Event().wait()

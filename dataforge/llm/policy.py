@@ -7,12 +7,31 @@ from dataclasses import dataclass
 from dataforge.errors import ConfigError
 from dataforge.llm.limits import MAX_RETRY_WAIT, Prices
 
+AUTO_MAX = 512  # `-c auto`: the window moves between 1 and this
+
+
+def parse_concurrency(value) -> tuple[int, bool]:
+    """`-c auto` -> (AUTO_MAX, adaptive); `-c 32` -> (32, fixed). Raises ConfigError otherwise."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return AUTO_MAX, True
+    try:
+        number = int(text)
+    except ValueError:
+        raise ConfigError(f"--concurrency must be 'auto' or a whole number (got {value!r})",
+                          "-c auto adapts to the server; -c 32 keeps 32 requests in flight") from None
+    if number < 1:
+        raise ConfigError(f"--concurrency must be at least 1 (got {number})")
+    return number, False
+
 
 @dataclass
 class RunPolicy:
     """How requests are sent. Most fields have a CLI flag of the same name in `dataforge synth`."""
 
-    concurrency: int = 16
+    concurrency: int = 16  # requests in flight; with `adaptive`, the most the window may reach
+    adaptive: bool = False  # `-c auto`: AIMD windows per endpoint and model (dataforge.llm.adaptive)
+    start_concurrency: int = 4  # ...starting here
     timeout: float = 120.0  # seconds per attempt (used by the backend)
     max_retries: int = 6  # retries of connection errors, timeouts, 408/409/429/5xx
     backoff: float = 1.0  # first backoff in seconds, doubled per retry, with jitter

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable
 
 from dataforge.errors import ConfigError, DataforgeError
 from dataforge.llm.breaker import Breaker
+from dataforge.llm.endpoints import for_policy
 from dataforge.llm.journal import Journal
 from dataforge.llm.limits import Bucket, RunStats, estimate_tokens, retry_delay
 from dataforge.llm.pacing import Pacer, caller_thread, gc_frozen
@@ -56,8 +57,8 @@ class LLMSession:
 
     def __init__(self, backend, journal: str | os.PathLike | Journal | None = None, *,
                  policy: RunPolicy | None = None, fresh: bool = False, progress: bool = True):
-        self.backend = backend
         self.policy = policy or RunPolicy()
+        self.backend = for_policy(backend, self.policy)  # -c auto / several endpoints: an EndpointPool
         self.fresh = fresh
         if self.policy.dry_run and journal is not None and not isinstance(journal, Journal):
             self.dry_journal, journal = journal, None  # a dry run reads an earlier journal, never makes one
@@ -196,19 +197,31 @@ class LLMSession:
         async def call(func, *args):
             return func(*args) if caller is None else await loop.run_in_executor(caller, func, *args)
 
+        # an adaptive window (EndpointPool): a worker takes a request only while the window has room for it
+        room, leave = getattr(self.backend, "wait_room", None), getattr(self.backend, "leave_room", None)
+
         async def worker():
             while True:
-                item = await call(next, indexed, None)  # shared iterator: a free worker takes the next request
-                if item is None:
-                    return
-                i, request = item
+                if room is not None:
+                    await room()
                 try:
-                    result = await self._one(request, validate)
-                except _Abandon:
-                    return
+                    item = await call(next, indexed, None)  # shared iterator: a free worker takes the next request
+                    if item is None:
+                        return
+                    i, request = item
+                    try:
+                        result = await self._one(request, validate)
+                    except _Abandon:
+                        return
+                finally:
+                    if room is not None:
+                        leave()
                 await call(deliver, i, result)
 
-        self._workers = [asyncio.ensure_future(worker()) for _ in range(self.policy.concurrency)]
+        workers = self.policy.concurrency
+        if self.policy.adaptive and room is None:  # a local model: -c auto means the old default
+            workers = 16
+        self._workers = [asyncio.ensure_future(worker()) for _ in range(workers)]
         watch = asyncio.ensure_future(self._pacer.watch())
         try:
             outcomes = await asyncio.gather(*self._workers, return_exceptions=True)
@@ -388,7 +401,9 @@ class LLMSession:
         if not force and now - getattr(self, "_shown", 0.0) < 0.25:
             return
         self._shown = now
-        bar.update(description=f"{description} · {self.stats.brief(self.policy.prices is not None)}")
+        window = getattr(self.backend, "window_text", None)  # -c auto: the current window(s)
+        extra = f" · {window()}" if window is not None else ""
+        bar.update(description=f"{description} · {self.stats.brief(self.policy.prices is not None)}{extra}")
 
     async def _aclose(self) -> None:
         close = getattr(self.backend, "aclose", None)

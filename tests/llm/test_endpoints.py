@@ -1,0 +1,113 @@
+"""`-c auto` and several endpoints against loopback servers, through the real openai client."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from dataforge.llm import ChatRequest, RunPolicy, run_requests
+from dataforge.llm.endpoints import EndpointPool
+from dataforge.llm.faults import Fault
+from dataforge.llm.openai_backend import OpenAIBackend
+
+
+def _requests(n: int, tag: str = "row") -> list[ChatRequest]:
+    return [ChatRequest([{"role": "user", "content": f"{tag} {i}"}], params={"max_tokens": 16}, tag=i)
+            for i in range(n)]
+
+
+def _backend(srv, api_key) -> OpenAIBackend:
+    return OpenAIBackend("m", base_url=srv.url, api_key_env="DF_TEST_KEY", timeout=10)
+
+
+def _policy(**kw) -> RunPolicy:
+    # short backoffs: a 429'd request is back within 50-100 ms (the default waits 0.5-1 s)
+    return RunPolicy(backoff=0.1, backoff_cap=0.2, handle_sigint=False, **kw)
+
+
+def test_auto_converges_near_the_capacity_limit_with_few_429s(loopback, api_key):
+    srv = loopback(latency=0.02, max_concurrency=6)
+    pool = EndpointPool([_backend(srv, api_key)])
+    results = run_requests(_requests(400), pool, None, policy=_policy(concurrency=64, adaptive=True),
+                           progress=False)
+    assert all(r.ok for r in results)
+    window = pool.endpoints[0].windows["m"]
+    assert 5 <= window.limit <= 7  # the server allows 6
+    assert srv.log.max_in_flight <= 8  # the slow start overshot by at most 2
+    rejected = srv.log.statuses["429"]
+    assert rejected / srv.log.total < 0.02, srv.log.statuses
+
+
+def test_auto_backs_off_after_a_burst_of_429s(loopback, api_key):
+    def reply(req):
+        text = req["messages"][-1]["content"]
+        return Fault.rate_limit() if text.startswith("busy") else f"ok {text}"
+
+    srv = loopback(reply, latency=0.01)
+    pool = EndpointPool([_backend(srv, api_key)], start=4)
+
+    async def scenario():
+        await asyncio.gather(*(pool.complete(r) for r in _requests(16)))  # slow start: grows from 4
+        grown = pool.endpoints[0].windows["m"]
+        before = grown.window
+        assert before >= 8  # room for the whole burst at once
+        outcomes = await asyncio.gather(*(pool.complete(r) for r in _requests(8, "busy")), return_exceptions=True)
+        await pool.aclose()
+        return before, grown, outcomes
+
+    before, window, outcomes = asyncio.run(scenario())
+    assert all(getattr(o, "status", None) == 429 for o in outcomes)
+    assert window.window == pytest.approx(before * 0.8)  # eight 429s sent together: one cut, not eight
+    assert window.cuts == 1 and window.throttles == 8
+
+
+def test_a_fixed_concurrency_never_exceeds_it(loopback, api_key):
+    srv = loopback(latency=0.02)
+    results = run_requests(_requests(120), _backend(srv, api_key), None, policy=_policy(concurrency=5),
+                           progress=False)
+    assert all(r.ok for r in results)
+    assert srv.log.max_in_flight == 5
+
+
+def test_an_endpoint_killed_mid_run_is_taken_out_and_the_run_completes(loopback, api_key, tmp_path, capsys):
+    killed = threading.Event()
+    holder = {}
+
+    def dying(req):
+        # after 20 requests this server goes away for good (stopped from another thread, as a crash would)
+        if holder["a"].log.total >= 20 and not killed.is_set():
+            killed.set()
+            threading.Thread(target=holder["a"].stop, daemon=True).start()
+        return f"a {req['messages'][-1]['content']}"
+
+    holder["a"] = srv_a = loopback(dying, latency=0.02)
+    srv_b = loopback(lambda req: f"b {req['messages'][-1]['content']}", latency=0.02)
+    pool = EndpointPool([_backend(srv_a, api_key), _backend(srv_b, api_key)])
+    journal = tmp_path / "out.journal.sqlite"
+    results = run_requests(_requests(300), pool, journal, policy=_policy(concurrency=64, adaptive=True),
+                           progress=False)
+    assert killed.is_set()
+    assert all(r.ok for r in results) and [r.tag for r in results] == list(range(300))
+    assert sorted(r.value.split(" ", 1)[1] for r in results) == sorted(f"row {i}" for i in range(300))
+    dead, alive = pool.endpoints
+    assert dead.outs >= 1 and alive.outs == 0
+    assert alive.ok > dead.ok
+    assert "taken out" in capsys.readouterr().err
+    # a rerun sends nothing: every request is in the journal exactly once, done
+    srv_b.reset_log()
+    again = run_requests(_requests(300), EndpointPool([_backend(srv_b, api_key)]), journal,
+                         policy=_policy(concurrency=64, adaptive=True), progress=False)
+    assert all(r.cached for r in again) and srv_b.log.total == 0
+
+
+def test_the_endpoint_with_more_capacity_gets_more_requests(loopback, api_key):
+    small = loopback(latency=0.03, max_concurrency=2)
+    large = loopback(latency=0.03, max_concurrency=8)
+    pool = EndpointPool([_backend(small, api_key), _backend(large, api_key)])
+    results = run_requests(_requests(400), pool, None, policy=_policy(concurrency=64, adaptive=True),
+                           progress=False)
+    assert all(r.ok for r in results)
+    assert large.log.completed.total() > 2 * small.log.completed.total()
+    assert small.log.max_in_flight <= 4 and large.log.max_in_flight <= 11
