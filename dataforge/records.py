@@ -54,13 +54,38 @@ def content_id(*parts: Any) -> str:
 _blake2b = hashlib.blake2b
 
 
+class _Columns:
+    """Optional list columns (history, tools, ...): written only when not empty, so older files keep theirs."""
+
+    __slots__ = ()
+    optional_columns: ClassVar[tuple[str, ...]] = ()
+
+    def _with_optional(self, out: dict) -> dict:
+        for name in self.optional_columns:
+            value = getattr(self, name)
+            if value:
+                out[name] = value
+        return out
+
+
+class _Prompted(_Columns):
+    """A prompt-and-answer record: its system prompt is kept in meta (a conversation keeps it in messages)."""
+
+    __slots__ = ()
+
+    @property
+    def system(self) -> str:
+        """A system prompt carried from chat or Alpaca data ("" when none)."""
+        return self.meta.get("system", "")
+
+
 def _plain(messages: list[dict]) -> bool:
     """Only role and content in every message (the ids of such chats predate tool calls)."""
     return all(len(m) == 2 for m in messages)
 
 
 @dataclass(slots=True)
-class InstructionRecord:
+class InstructionRecord(_Prompted):
     instruction: str
     output: str
     context: str = ""
@@ -76,11 +101,6 @@ class InstructionRecord:
         if not self.id:
             self.id = content_id("i", self.instruction, self.context, self.output)
 
-    @property
-    def system(self) -> str:
-        """A system prompt carried from chat or Alpaca data ("" when none)."""
-        return self.meta.get("system", "")
-
     def to_dict(self) -> dict:
         return {
             "id": self.id,
@@ -94,7 +114,7 @@ class InstructionRecord:
 
 
 @dataclass(slots=True)
-class PreferenceRecord:
+class PreferenceRecord(_Prompted):
     instruction: str
     chosen: str
     rejected: str
@@ -109,6 +129,7 @@ class PreferenceRecord:
 
     kind: ClassVar[str] = "preference"
     text_fields: ClassVar[tuple[str, ...]] = ("instruction", "context", "chosen", "rejected")
+    optional_columns: ClassVar[tuple[str, ...]] = ("history", "chosen_turns", "rejected_turns", "tools")
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -116,12 +137,8 @@ class PreferenceRecord:
             parts = ("p", self.instruction, self.context, self.chosen, self.rejected)
             self.id = content_id(*parts, *extra) if any(extra) else content_id(*parts)
 
-    @property
-    def system(self) -> str:
-        return self.meta.get("system", "")
-
     def to_dict(self) -> dict:
-        out = {
+        return self._with_optional({
             "id": self.id,
             "instruction": self.instruction,
             "context": self.context,
@@ -129,15 +146,11 @@ class PreferenceRecord:
             "rejected": self.rejected,
             "lang": self.lang,
             "meta": self.meta,
-        }
-        for name in ("history", "chosen_turns", "rejected_turns", "tools"):  # only when used: old files keep their columns
-            if getattr(self, name):
-                out[name] = getattr(self, name)
-        return out
+        })
 
 
 @dataclass(slots=True)
-class ConversationRecord:
+class ConversationRecord(_Columns):
     """A chat: messages are {"role": ..., "content": ...} dicts (see the module doc for tool calls)."""
 
     messages: list[dict]
@@ -148,6 +161,7 @@ class ConversationRecord:
 
     kind: ClassVar[str] = "conversation"
     text_fields: ClassVar[tuple[str, ...]] = ("messages",)
+    optional_columns: ClassVar[tuple[str, ...]] = ("tools",)
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -157,14 +171,11 @@ class ConversationRecord:
                 self.id = content_id("c", [[m["role"], m["content"]] for m in self.messages])
 
     def to_dict(self) -> dict:
-        out = {"id": self.id, "messages": self.messages, "lang": self.lang, "meta": self.meta}
-        if self.tools:
-            out["tools"] = self.tools
-        return out
+        return self._with_optional({"id": self.id, "messages": self.messages, "lang": self.lang, "meta": self.meta})
 
 
 @dataclass(slots=True)
-class KTORecord:
+class KTORecord(_Prompted):
     """Unpaired preference: `completion` answers the prompt; `label` says whether it is desirable."""
 
     instruction: str
@@ -179,23 +190,17 @@ class KTORecord:
 
     kind: ClassVar[str] = "kto"
     text_fields: ClassVar[tuple[str, ...]] = ("instruction", "context", "completion")
+    optional_columns: ClassVar[tuple[str, ...]] = ("history", "tools")
 
     def __post_init__(self) -> None:
         if not self.id:
             self.id = content_id("k", self.instruction, self.context, self.completion, str(self.label).lower(),
                                  self.history, self.tools)
 
-    @property
-    def system(self) -> str:
-        return self.meta.get("system", "")
-
     def to_dict(self) -> dict:
-        out = {"id": self.id, "instruction": self.instruction, "context": self.context,
-               "completion": self.completion, "label": self.label, "lang": self.lang, "meta": self.meta}
-        for name in ("history", "tools"):
-            if getattr(self, name):
-                out[name] = getattr(self, name)
-        return out
+        return self._with_optional({"id": self.id, "instruction": self.instruction, "context": self.context,
+                                    "completion": self.completion, "label": self.label, "lang": self.lang,
+                                    "meta": self.meta})
 
 
 @dataclass(slots=True)
@@ -259,17 +264,15 @@ def record_from_dict(data: dict) -> Record:
     if "text" in data and "instruction" not in data and "messages" not in data:
         return TextRecord(text=data["text"], **common)
     if "messages" in data and "instruction" not in data:
-        return ConversationRecord(messages=data["messages"], tools=list(data.get("tools") or []), **common)
-    if "label" in data and "completion" in data:
-        return KTORecord(instruction=data["instruction"], completion=data["completion"], label=data["label"],
-                         context=data.get("context", ""), history=list(data.get("history") or []),
-                         tools=list(data.get("tools") or []), **common)
-    if "chosen" in data:
-        return PreferenceRecord(
-            instruction=data["instruction"], chosen=data["chosen"], rejected=data["rejected"],
-            context=data.get("context", ""), history=list(data.get("history") or []),
-            chosen_turns=list(data.get("chosen_turns") or []), rejected_turns=list(data.get("rejected_turns") or []),
-            tools=list(data.get("tools") or []), **common)
-    return InstructionRecord(
-        instruction=data["instruction"], output=data["output"], context=data.get("context", ""),
-        category=data.get("category", ""), **common)
+        cls, fields = ConversationRecord, {"messages": data["messages"]}
+    elif "label" in data and "completion" in data:
+        cls, fields = KTORecord, {"completion": data["completion"], "label": data["label"]}
+    elif "chosen" in data:
+        cls, fields = PreferenceRecord, {"chosen": data["chosen"], "rejected": data["rejected"]}
+    else:
+        return InstructionRecord(instruction=data["instruction"], output=data["output"],
+                                 context=data.get("context", ""), category=data.get("category", ""), **common)
+    if cls is not ConversationRecord:
+        fields.update(instruction=data["instruction"], context=data.get("context", ""))
+    lists = {name: list(data.get(name) or []) for name in cls.optional_columns}  # fresh lists, never shared
+    return cls(**fields, **lists, **common)
