@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint clean mutation
 
 setup: $(STAMP)
 
@@ -31,6 +31,13 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py $(ARGS)
+
+# Mutation testing (slow, not part of `make test`): plant faults in each area's core modules, run its
+# tests, write per-module scores to bench/RESULTS-mutation.md. `make mutation AREA=io LABEL=after`.
+AREA ?=
+LABEL ?= latest
+mutation: setup
+	nice -n 10 $(BIN)/python tools/mutation.py --label $(LABEL) $(AREA)
 
 lint: setup
 	$(BIN)/ruff check dataforge plugins tests bench

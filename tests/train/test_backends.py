@@ -81,9 +81,26 @@ def test_lora_trains_adapters_only_with_prompt_masked(lora_run, tiny_model_dir):
     assert lora and base
     assert all(snap.changed(n) for n in lora if "lora_B" in n)
     assert not any(snap.changed(n) for n in base)
-    # TRL trained on dataforge's labels: each row starts with masked prompt tokens
-    labels = snap.first_batch["labels"]
-    assert (labels[:, :5] == -100).all() and (labels != -100).any()
+    # TRL trained on dataforge's labels: in each row exactly the prompt's tokens are masked. The expected
+    # prompt length comes from tokenizing the chat-templated question here, not from the labels under test.
+    from transformers import AutoTokenizer
+
+    from train_helpers import FACTS
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    batch = snap.first_batch
+    assert len(batch["labels"]) == 4
+    for ids, labels in zip(batch["input_ids"].tolist(), batch["labels"].tolist()):
+        question, answer = next((q, a) for q, a in FACTS if q in tok.decode(ids))
+        prompt = tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
+                                         add_generation_prompt=True)
+        n = len(tok(prompt)["input_ids"])  # with the BOS the tokenizer adds
+        assert ids[:n] == tok(prompt)["input_ids"]
+        assert labels[:n] == [-100] * n  # the whole prompt is masked ...
+        assert labels[n] == ids[n] != -100  # ... and the answer's first token is trained
+        whole = tok.apply_chat_template([{"role": "user", "content": question},
+                                         {"role": "assistant", "content": answer}], tokenize=False)
+        assert tok.decode([t for t in labels if t != -100]) == whole[len(prompt):] + tok.eos_token
     assert run.kind == "adapter" and (out / "adapter_model.safetensors").is_file()
     assert json.loads((out / "adapter_config.json").read_text())["r"] == 4
     assert run.extra["trainable_params"] < run.extra["total_params"] / 2

@@ -1,0 +1,271 @@
+"""Mutation testing per area with mutmut 3: `make mutation [AREA=io] [LABEL=after]`.
+
+Each area mutates a few core modules (AREAS below) and runs the tests that exercise them. The run
+happens in a staging folder (bench/_work/mutation/AREA, git-ignored) that holds a snapshot of
+dataforge/ and tests/ and a pyproject.toml whose [tool.mutmut] table is the repository's plus this
+area's modules and tests, so several areas never share mutmut's state, and edits made to the
+checkout while a run goes on do not reach it. mutmut copies that snapshot to mutants/, plants every
+mutant behind a trampoline and, per mutated function, runs only the tests that called it.
+
+PYTHONPATH points at the mutated copy so that tests running `python -m dataforge` in a subprocess
+import the mutant too (the active mutant's name travels in MUTANT_UNDER_TEST). mutmut only learns
+which tests cover a function from calls made in the pytest process itself, so a function reached
+only through a subprocess counts as "no tests" (not killed).
+
+Score = killed / planted, per module; a timeout counts as killed (the mutant made the tests hang);
+"no tests", "survived" and "suspicious" count as not killed. The per-module table and every survivor
+(with its one-line diff) go to bench/RESULTS-mutation.md; one line per area to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "bench" / "_work" / "mutation"
+RESULTS = ROOT / "bench" / "RESULTS-mutation.md"
+SUMMARY = ROOT / "bench" / "RESULTS.md"
+
+# area -> (modules mutated, tests run). The modules are the ones most commands depend on; the tests
+# are the files of the mirroring folder that call them in-process (see the module docstring).
+AREAS: dict[str, tuple[list[str], list[str]]] = {
+    "io": (
+        ["dataforge/io/reader.py", "dataforge/io/rowmap.py", "dataforge/io/atomic.py"],
+        ["tests/io/test_io_bad_input.py", "tests/io/test_io_shapes.py", "tests/io/test_io_filetypes.py",
+         "tests/io/test_io_chat_formats.py", "tests/io/test_io_ids_inspect.py", "tests/io/test_atomic_failures.py",
+         "tests/safety/test_outputs.py"],
+    ),
+    "dedup": (
+        ["dataforge/dedup/resolve.py", "dataforge/dedup/text.py"],
+        ["tests/dedup/test_near.py", "tests/dedup/test_exact_keys.py", "tests/dedup/test_same_passage.py",
+         "tests/dedup/test_decont_kinds.py", "tests/dedup/test_dedup_cli.py", "tests/dedup/test_threshold_boundaries.py"],
+    ),
+    "translate": (
+        ["dataforge/translate/protect.py", "dataforge/translate/langcheck.py"],
+        ["tests/translate/test_translate_protect.py", "tests/translate/test_translate_checks.py",
+         "tests/translate/test_protect_spans.py"],
+    ),
+    "formatting": (
+        ["dataforge/formatting/tokens.py"],
+        ["tests/formatting/test_format_tokens.py", "tests/formatting/test_token_boundaries.py"],
+    ),
+    "templates": (
+        ["dataforge/templates/limits.py", "dataforge/templates/render.py"],
+        ["tests/templates"],
+    ),
+    "llm": (
+        ["dataforge/llm/journal.py", "dataforge/llm/limits.py", "dataforge/llm/breaker.py"],
+        ["tests/llm/test_journal_limits.py", "tests/llm/test_breaker_secrets.py", "tests/llm/test_runner.py",
+         "tests/llm/test_journal_states.py"],
+    ),
+    "train": (
+        ["dataforge/train/data.py", "dataforge/train/checkpoints.py"],
+        ["tests/train/test_data.py", "tests/train/test_resume_merge.py", "tests/train/test_prompt_mask.py"],
+    ),
+    "quality": (
+        ["dataforge/quality/repetition.py", "dataforge/quality/lengths.py", "dataforge/quality/ngrams.py"],
+        ["tests/quality/test_units.py", "tests/quality/test_planted.py", "tests/quality/test_signal_values.py"],
+    ),
+    "eval": (
+        ["dataforge/eval/metrics.py"],
+        ["tests/eval/test_metrics.py", "tests/eval/test_metric_values.py"],
+    ),
+}
+
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+
+
+def toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    raise TypeError(v)
+
+
+def stage(area: str) -> Path:
+    """A fresh snapshot of the code and tests with this area's mutmut config."""
+    modules, tests = AREAS[area]
+    tests = [t for t in tests if (ROOT / t).exists()]  # a kill-test file may not exist yet (the "before" run)
+    here = WORK / area
+    if here.exists():
+        shutil.rmtree(here)
+    here.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "dataforge", here / "dataforge", ignore=ignore)
+    shutil.copytree(ROOT / "tests", here / "tests", ignore=ignore)
+    for extra in ("sample_data", "recipes"):
+        (here / extra).symlink_to(ROOT / extra)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pytest_cfg = dict(project["tool"]["pytest"]["ini_options"])
+    pytest_cfg.pop("testpaths", None)
+    cfg = dict(project["tool"].get("mutmut", {}))
+    cfg["only_mutate"] = modules
+    cfg["pytest_add_cli_args_test_selection"] = tests
+    cfg["pytest_add_cli_args"] = cfg.get("pytest_add_cli_args", []) + ["-p", "mutation_cache"]
+    lines = ["[tool.pytest.ini_options]"] + [f"{k} = {toml_value(v)}" for k, v in pytest_cfg.items()]
+    lines += ["", "[tool.mutmut]"] + [f"{k} = {toml_value(v)}" for k, v in cfg.items()]
+    (here / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    # mutmut fills mutants/ later; it must exist before Python starts, or the PYTHONPATH entry below is
+    # cached as missing and the tests import the unmutated package through the editable install.
+    (here / "mutants").mkdir()
+    return here
+
+
+def run_area(area: str) -> dict:
+    here = stage(area)
+    env = dict(os.environ, PYTHONPATH=f"{here / 'mutants'}{os.pathsep}{ROOT / 'tools'}", OMP_NUM_THREADS="1",
+               TOKENIZERS_PARALLELISM="false", MUTATION_TINY_CACHE=str(WORK / "_tiny"))
+    mutmut = [sys.executable, "-m", "mutmut"]
+    load_before = os.getloadavg()
+    t0 = time.monotonic()
+    log = here / "mutmut.log"
+    with open(log, "w") as out:
+        proc = subprocess.run(mutmut + ["run", "--max-children", "1"], cwd=here, env=env, stdout=out,
+                              stderr=subprocess.STDOUT)
+    wall = time.monotonic() - t0
+    load_after = os.getloadavg()
+    modules = {}
+    for module in AREAS[area][0]:
+        meta = here / "mutants" / (module + ".meta")
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        modules[module] = {name: status(code) for name, code in codes.items()}
+    survivors = {m: [n for n, s in st.items() if s not in KILLED] for m, st in modules.items()}
+    diffs = {}
+    for module, names in survivors.items():
+        for name in names:
+            diffs[name] = changed_lines(diff_of(here, name, module))
+    return {"area": area, "rc": proc.returncode, "wall_s": round(wall), "load": [load_before, load_after],
+            "modules": modules, "diffs": diffs, "tests": AREAS[area][1],
+            "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "log_tail": log.read_text()[-1500:] if proc.returncode else ""}
+
+
+def diff_of(here: Path, name: str, module: str) -> str:
+    """mutmut's diff for one mutant, in this process (`mutmut show` costs a second of start-up each)."""
+    from mutmut.configuration import reset_config
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    cwd = Path.cwd()
+    os.chdir(here)
+    try:
+        reset_config()
+        return get_diff_for_mutant(name, path=module)
+    except Exception as e:  # a diff is only for the reader; never lose the scores over it
+        return f"-(no diff: {e})"
+    finally:
+        os.chdir(cwd)
+
+
+def status(code) -> str:
+    from mutmut.stats import status_by_exit_code
+
+    return status_by_exit_code[code]
+
+
+def changed_lines(diff: str) -> str:
+    minus = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    plus = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    return f"`{' / '.join(minus)[:140]}` → `{' / '.join(plus)[:140]}`"
+
+
+def score(statuses: dict) -> tuple[int, int]:
+    return sum(s in KILLED for s in statuses.values()), len(statuses)
+
+
+def section(res: dict, label: str) -> str:
+    killed = sum(score(st)[0] for st in res["modules"].values())
+    total = sum(score(st)[1] for st in res["modules"].values())
+    pct = f"{100 * killed / total:.0f}%" if total else "n/a"
+    lb, la = res["load"]
+    out = [f"### {res['area']} ({label}): {killed}/{total} killed ({pct})", "",
+           f"{res['when']}, {res['wall_s']} s wall, mutmut 3.8.1, one worker, load average "
+           f"{lb[0]:.1f} before / {la[0]:.1f} after. Tests: {', '.join('`%s`' % t for t in res['tests'])}.", ""]
+    if res["rc"]:
+        out += [f"mutmut exited {res['rc']}; end of its log:", "", "```", res["log_tail"], "```", ""]
+    out += ["| module | killed / planted | score | not killed (by status) |", "|---|---|---|---|"]
+    for module, st in res["modules"].items():
+        k, n = score(st)
+        why = Counter(s for s in st.values() if s not in KILLED)
+        out.append(f"| `{module}` | {k} / {n} | {100 * k / n:.0f}% | "
+                   f"{', '.join(f'{c} {s}' for s, c in why.items()) or '—'} |" if n else f"| `{module}` | 0 / 0 | — | — |")
+    out.append("")
+    for module, st in res["modules"].items():
+        names = [n for n, s in st.items() if s not in KILLED]
+        if not names:
+            continue
+        out += [f"<details><summary>{module}: {len(names)} not killed</summary>", ""]
+        out += [f"- `{n.split('.')[-1]}` ({st[n]}): {res['diffs'].get(n, '')}" for n in names]
+        out += ["", "</details>", ""]
+    return "\n".join(out)
+
+
+def replace_block(text: str, key: str, body: str, inline: bool = False) -> str:
+    start, end = f"<!-- mutation:{key} -->", f"<!-- /mutation:{key} -->"
+    block = f"{start}{body}{end}" if inline else f"{start}\n{body}\n{end}"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        return pattern.sub(lambda _: block, text)
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+def record(res: dict, label: str) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    RESULTS.write_text(replace_block(text, f"{res['area']}:{label}", section(res, label)))
+    killed = sum(score(st)[0] for st in res["modules"].values())
+    total = sum(score(st)[1] for st in res["modules"].values())
+    pct = f"{100 * killed / total:.0f}%" if total else "n/a"
+    line = (f"- mutation **{res['area']}** ({label}, {res['when']}, load {res['load'][0][0]:.1f}): "
+            f"{killed}/{total} killed ({pct}) in {', '.join(Path(m).name for m in res['modules'])} "
+            f"— [RESULTS-mutation.md](RESULTS-mutation.md)")
+    text = SUMMARY.read_text()
+    if "<!-- mutation:" not in text:
+        text = text.rstrip("\n") + "\n\n## Mutation testing\n\nKilled / planted mutants per area (`make mutation`)." \
+            " One worker under nice; details, survivors and the exact modules in RESULTS-mutation.md.\n"
+    SUMMARY.write_text(replace_block(text, f"{res['area']}:{label}", line, inline=True))
+
+
+HEADER = """# Mutation testing
+
+`make mutation` (all areas) or `make mutation AREA=io` runs `tools/mutation.py`: mutmut 3.8.1 plants
+small faults (flipped comparisons, changed constants, dropped arguments, ...) one at a time in the
+core modules listed per area below and runs that area's tests against each. A mutant is *killed*
+when some test fails (or hangs past mutmut's timeout). Scores are killed / planted per module;
+survivors are listed with the line they change. Each run uses one worker under `nice`; the
+machine's load average is given per run. "before" = the suite as it was when the target was
+built; "after" = with the tests written to kill survivors.
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("areas", nargs="*", help=f"default: all of {', '.join(AREAS)}")
+    ap.add_argument("--label", default="latest", help="which column this run is (before, after, latest)")
+    args = ap.parse_args()
+    for area in args.areas or list(AREAS):
+        if area not in AREAS:
+            sys.exit(f"unknown area {area!r}; one of {', '.join(AREAS)}")
+        res = run_area(area)
+        record(res, args.label)
+        killed = sum(score(st)[0] for st in res["modules"].values())
+        total = sum(score(st)[1] for st in res["modules"].values())
+        print(f"{area}: {killed}/{total} killed, {res['wall_s']} s (mutmut rc {res['rc']})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
