@@ -3,7 +3,9 @@
 It says what a reader needs to trust or reproduce the result: the base
 model, the data and its lineage (files, shape, content hash, how many rows
 were used, held out and rejected and why), every hyperparameter, the final
-metrics, and how to load what was written.
+metrics, and how to load what was written. The pieces both cards share (front
+matter, the rejects list, the option and metric tables) are here too; the
+hosted-training plugin's card (dataforge_openai_finetune/card.py) uses them.
 """
 
 from __future__ import annotations
@@ -12,12 +14,33 @@ import json
 from pathlib import Path
 
 
-def _fmt(value) -> str:
+def fmt(value) -> str:
+    """A table cell: floats to 6 significant digits, lists and dicts as JSON, None as "-"."""
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (list, dict)):
         return json.dumps(value)
-    return str(value)
+    return "-" if value is None else str(value)
+
+
+def front_matter(base_model: str, tags: list[str], library: str | None = None) -> list[str]:
+    """The YAML header model hubs read."""
+    return ["---", f"base_model: {base_model}", *([f"library_name: {library}"] if library else []),
+            f"tags: [{', '.join(tags)}]", "---", ""]
+
+
+def rejected_lines(counts: dict, data: dict) -> list[str]:
+    """One line per reject reason, most frequent first, then where the rejected rows are."""
+    lines = [f"  - {n:,} × {reason}" for reason, n in sorted(counts.get("reasons", {}).items(), key=lambda kv: -kv[1])]
+    if data.get("rejects_path"):
+        lines.append(f"- rejected rows and reasons: `{data['rejects_path']}`")
+    return lines
+
+
+def table(title: str, column: str, values: dict) -> list[str]:
+    """A `## title` section with a two-column table of `values`."""
+    return ["", f"## {title}", "", f"| {column} | value |", "|---|---|",
+            *(f"| {key} | {fmt(value)} |" for key, value in values.items())]
 
 
 def model_card(record: dict) -> str:
@@ -27,12 +50,7 @@ def model_card(record: dict) -> str:
     counts = data["counts"]
     kind = record["result"]["kind"]
     lines = [
-        "---",
-        f"base_model: {base['path']}",
-        "library_name: " + ("peft" if kind == "adapter" else "transformers"),
-        "tags: [dataforge, " + record["backend"] + "]",
-        "---",
-        "",
+        *front_matter(base["path"], ["dataforge", record["backend"]], "peft" if kind == "adapter" else "transformers"),
         f"# {Path(record['output']).name}",
         "",
         f"Trained with `dataforge train --backend {record['backend']}` "
@@ -52,16 +70,9 @@ def model_card(record: dict) -> str:
         f"- rows read: {counts['read']:,}; trained on: {counts['train']:,}; held out for evaluation: "
         f"{counts['eval']:,}; rejected: {counts['rejected']:,} ({counts['too_long']:,} over max_length)",
     ]
-    for reason, n in sorted(counts.get("reasons", {}).items(), key=lambda kv: -kv[1]):
-        lines.append(f"  - {n:,} × {reason}")
-    if data.get("rejects_path"):
-        lines.append(f"- rejected rows and reasons: `{data['rejects_path']}`")
-    lines += ["", "## Hyperparameters", "", "| option | value |", "|---|---|"]
-    for key, value in record["options"].items():
-        lines.append(f"| {key} | {_fmt(value)} |")
-    lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
-    for key, value in record["result"]["metrics"].items():
-        lines.append(f"| {key} | {_fmt(value)} |")
+    lines += rejected_lines(counts, data)
+    lines += table("Hyperparameters", "option", record["options"])
+    lines += table("Results", "metric", record["result"]["metrics"])
     lines += [f"| global_step | {record['result']['global_step']} |", "", "## Use", "", "```python"]
     if kind == "adapter":
         lines += ["from peft import AutoPeftModelForCausalLM",

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return "-" if value is None else str(value)
+from dataforge.train.card import fmt as _fmt
+from dataforge.train.card import front_matter, rejected_lines, table
 
 
 def hosted_card(result: dict) -> str:
@@ -19,11 +13,7 @@ def hosted_card(result: dict) -> str:
     data, counts = result["data"], result["data"]["counts"]
     model = result.get("fine_tuned_model")
     lines = [
-        "---",
-        f"base_model: {result['base_model']}",
-        f"tags: [dataforge, openai, {result['method']}]",
-        "---",
-        "",
+        *front_matter(result["base_model"], ["dataforge", "openai", result["method"]]),
         f"# {model or Path(result['output']).name}",
         "",
         f"Fine-tuned on OpenAI ({result['base_url']}) with `dataforge train --backend openai`, "
@@ -51,16 +41,9 @@ def hosted_card(result: dict) -> str:
         f"- rows read: {counts['read']:,}; trained on: {counts['train']:,}; validation: {counts['eval']:,}; "
         f"rejected: {counts['rejected']:,}",
     ]
-    for reason, n in sorted(counts.get("reasons", {}).items(), key=lambda kv: -kv[1]):
-        lines.append(f"  - {n:,} × {reason}")
-    if data.get("rejects_path"):
-        lines.append(f"- rejected rows and reasons: `{data['rejects_path']}`")
-    lines += ["", "## Hyperparameters (as the job reports them)", "", "| option | value |", "|---|---|"]
-    for key, value in (result.get("hyperparameters") or {}).items():
-        lines.append(f"| {key} | {_fmt(value)} |")
-    lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
-    for key, value in result.get("metrics", {}).items():
-        lines.append(f"| {key} | {_fmt(value)} |")
+    lines += rejected_lines(counts, data)
+    lines += table("Hyperparameters (as the job reports them)", "option", result.get("hyperparameters") or {})
+    lines += table("Results", "metric", result.get("metrics", {}))
     if model:
         lines += ["", "## Use", "", "```python", "from openai import OpenAI", "",
                   "client = OpenAI()  # the key from OPENAI_API_KEY",
