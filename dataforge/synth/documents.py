@@ -11,7 +11,7 @@
 A section runs from one heading to the next, with its heading path (the
 enclosing headings); a heading with no text under it joins the next section.
 Sections over `max_chars` are cut at paragraph, line, sentence or word ends
-(`sources.split_long`). Every passage says where it came from: `position` =
+(`split_long`, which sources.py uses too). Every passage says where it came from: `position` =
 {file, headings, page, start, end}, the character offsets being into the
 Markdown file, the extracted HTML text or the page's extracted text. A file
 that cannot be read (a damaged PDF, binary bytes in a `.md`) raises
@@ -152,10 +152,26 @@ def markdown_sections(text: str, path, max_chars: int) -> list[Section]:
     return out
 
 
+def split_long(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, each cut at the last paragraph break, line end,
+    sentence end or space in its second half (mid-word only when there is none)."""
+    parts = []
+    while len(text) > limit:
+        window = text[:limit + 1]
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", "? ", "! ", "。", " "):
+            at = window.rfind(sep, limit // 2)
+            if at >= 0:
+                cut = at + len(sep)
+                break
+        cut = cut if 0 < cut <= limit else limit
+        parts.append(text[:cut].strip())
+        text = text[cut:].strip()
+    return [p for p in parts + [text] if p]
+
+
 def _parts(text: str, a: int, b: int, where: str, position: dict, max_chars: int, base: int = 0) -> list[Section]:
     """text[a:b], stripped, as one section or (over max_chars) several, each with its offsets."""
-    from dataforge.synth.sources import split_long
-
     chunk = text[a:b]
     stripped = chunk.strip()
     if not stripped:

@@ -25,6 +25,7 @@ from dataforge.io.rawread import iter_raw
 from dataforge.io.rejects import Reject
 from dataforge.records import content_id
 from dataforge.synth import documents
+from dataforge.synth.documents import split_long
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 TEXT_FIELDS = ("text", "content", "document", "passage", "context", "output", "response")
@@ -87,26 +88,8 @@ def _capped(pieces):
         if len(text) <= MAX_PASSAGE_CHARS:
             yield where, text, position
             continue
-        for k, part in enumerate(split_long(text), 1):
+        for k, part in enumerate(split_long(text, MAX_PASSAGE_CHARS), 1):
             yield f"{where}#{k}", part, None
-
-
-def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
-    """`text` in pieces of at most `limit` characters, each cut at the last paragraph break, line end,
-    sentence end or space in its second half (mid-word only when there is none)."""
-    parts = []
-    while len(text) > limit:
-        window = text[:limit + 1]
-        cut = -1
-        for sep in ("\n\n", "\n", ". ", "? ", "! ", "。", " "):
-            at = window.rfind(sep, limit // 2)
-            if at >= 0:
-                cut = at + len(sep)
-                break
-        cut = cut if 0 < cut <= limit else limit
-        parts.append(text[:cut].strip())
-        text = text[cut:].strip()
-    return [p for p in parts + [text] if p]
 
 
 def _file_pieces(path: Path, split: str, rejects: RejectSink):
