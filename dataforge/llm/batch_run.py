@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 from dataforge.llm.batch import BatchCancelled, BatchClient, Ledger
@@ -71,14 +72,24 @@ class PrimedBackend:
 
 
 def _batched(session, run, requests, validate, description, on_result):
+    journal = session.journal
+    # --fresh forgets the batches of earlier runs, once: later stages of this run may still attach to their own
+    fresh = getattr(session, "fresh", False) and not getattr(session, "_ledger_opened", False)
+    session._ledger_opened = True
+    ledger = Ledger(journal.path if journal is not None else None, fresh=fresh)
+    try:
+        return _batched_with(session, ledger, run, requests, validate, description, on_result)
+    finally:
+        ledger.close()
+
+
+def _batched_with(session, ledger, run, requests, validate, description, on_result):
     plan, journal = session.policy.batch, session.journal
-    ledger = getattr(session, "_ledger", None)
-    if ledger is None:
-        ledger = session._ledger = Ledger(journal.path if journal is not None else None,
-                                          fresh=getattr(session, "fresh", False))
     client = BatchClient(session.backend, ledger, plan)
     todo = {}
     for request in requests:
+        if not request.messages:  # a completions request (magpie's pre-query prompt): the Batch API here is chat
+            continue
         entry = journal.get(request.key) if journal is not None else None
         if entry is None or entry.state != "done":
             todo.setdefault(request.key, request)
@@ -118,10 +129,15 @@ def _batched(session, run, requests, validate, description, on_result):
 
 def _wait(session, coro):
     """Run a batch coroutine on the session's loop; Ctrl-C leaves the batch running and says how to resume."""
+    task = session._loop.create_task(coro)
     try:
-        return session._loop.run_until_complete(coro)
+        return session._loop.run_until_complete(task)
     except KeyboardInterrupt:
-        coro.close()
+        task.cancel()  # stop polling; the batch itself runs on at the server
+        try:
+            session._loop.run_until_complete(task)
+        except (asyncio.CancelledError, Exception):
+            pass
         where = f" (recorded in {session.journal.path})" if session.journal is not None else ""
         raise Interrupted(f"interrupted: the batch keeps running at the server{where}; run the same command"
                           " again to pick up its answers without creating another batch (--fresh starts over)"

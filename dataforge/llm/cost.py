@@ -100,8 +100,10 @@ def input_tokens(requests: list[ChatRequest]) -> int:
 
     texts = [m.get("content") if isinstance(m.get("content"), str) else json.dumps(m.get("content"))
              for r in requests for m in r.messages]
+    messages = len(texts)
+    texts += [r.params["prompt"] for r in requests if isinstance(r.params.get("prompt"), str)]  # completions
     per_text = int(count(texts).sum()) if texts else 0
-    return per_text + MESSAGE_OVERHEAD * len(texts) + REPLY_PRIMING * len(requests)
+    return per_text + MESSAGE_OVERHEAD * messages + REPLY_PRIMING * len(requests)
 
 
 def _journal_facts(path, keys: set[str]) -> tuple[set[str], int, int]:

@@ -138,27 +138,33 @@ def launch(srv, docs, out, *extra):
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
-def test_a_run_killed_while_its_batch_runs_reattaches_instead_of_creating_another(tmp_path, serve, how):
+def start_and_stop(srv, store, docs, out, how):
+    polled = sum(b.get("polled", 0) for b in store.batches.values())
+    proc = launch(srv, docs, out, "--batch")
+    deadline = time.monotonic() + 30
+    while sum(b.get("polled", 0) for b in store.batches.values()) < polled + 2:  # this run is waiting on it
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
+def test_a_run_killed_or_interrupted_while_its_batch_runs_reattaches_instead_of_creating_another(
+        tmp_path, serve):
     srv = serve()
     store = batch_store(srv)
     store.script = BatchScript(outcome="hold")  # stays in_progress until the test lets it finish
     docs, out = docs_file(tmp_path), tmp_path / "qa.jsonl"
-    proc = launch(srv, docs, out, "--batch")
-    deadline = time.monotonic() + 30
-    while not store.batches:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    time.sleep(0.3)  # it is polling now
-    proc.send_signal(how)
-    _, err = proc.communicate(timeout=30)
-    if how == signal.SIGINT:
-        assert proc.returncode == 130 and "run the same command again to pick up its answers" in err
-    assert not out.exists()
+    code, _ = start_and_stop(srv, store, docs, out, signal.SIGKILL)
+    assert code == -signal.SIGKILL and not out.exists()
+    code, err = start_and_stop(srv, store, docs, out, signal.SIGINT)  # the rerun is waiting on the same batch
+    assert code == 130 and "run the same command again to pick up its answers" in err
+    assert not out.exists() and store.created == 1
     store.script = BatchScript()
     again = launch(srv, docs, out, "--batch")
-    stdout, err = again.communicate(timeout=60)
+    _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     assert store.created == 1 and list(store.batches) == ["batch_1"]
     assert len(read_jsonl(out)) == N and srv.log.total == 0
