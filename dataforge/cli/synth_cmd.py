@@ -68,9 +68,11 @@ def _llm_options(func):
     return func
 
 
-def _doc_options(func):
-    func = click.option("--split", type=click.Choice(["paragraph", "line", "file"]), default="paragraph",
-                        show_default=True, help="How text files are cut into documents.")(func)
+def _doc_options(func, default: str = "auto"):
+    func = click.option("--split", type=click.Choice(["auto", "section", "paragraph", "line", "file"]),
+                        default=default, show_default=True,
+                        help="How files are cut into documents (auto: Markdown/HTML/PDF by headings or pages "
+                             "and length, text files by paragraph).")(func)
     func = click.option("--text-field", help="Column holding the text in dataset files.")(func)
     return func
 
@@ -301,7 +303,7 @@ def preference_cmd(data, k, temperatures, rejected_model, judge_model, rubric, m
 @synth_cmd.command("completion")
 @click.argument("docs", nargs=-1, required=True)
 @_out_options
-@_doc_options
+@functools.partial(_doc_options, default="paragraph")
 @click.option("--cut", type=click.Choice(["word", "clause", "sentence", "any"]), default="any", show_default=True)
 @click.option("--min-prefix-words", default=3, show_default=True)
 @click.option("--max-prefix-words", default=200, show_default=True)
