@@ -169,10 +169,12 @@ class BatchClient:
 
     async def _collect(self, batch, wanted, answers, failures) -> None:
         if batch.status == "failed":
+            self.ledger.close_batch(batch.id, "failed")  # a rerun makes a new batch, not attach to this one
             errors = "; ".join(f"{e.message}" + (f" (line {e.line})" if e.line else "")
                                for e in ((batch.errors and batch.errors.data) or []))[:500]
             raise DataforgeError(f"batch {batch.id} failed at the server: {errors or 'no reason given'}",
-                                 "rerun without --batch to send the requests synchronously")
+                                 "check the requests it names; rerun to try a new batch, or without --batch to send"
+                                 " them synchronously")
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
                 continue

@@ -100,6 +100,36 @@ def test_cancelled_batch_is_an_error_keeps_answers_and_rerun_sends_only_the_rest
     assert "4 from the journal" in again.output
 
 
+def test_batch_failed_at_the_server_is_an_error_and_a_rerun_makes_a_new_batch(tmp_path, serve, synth):
+    srv = serve()
+    store = batch_store(srv)
+    store.script = BatchScript(outcome="failed")
+    result = qa(synth, srv, tmp_path, "--batch")
+    assert result.exit_code == 1 and "error: batch batch_1 failed at the server: scripted failure" in result.output
+    assert not (tmp_path / "qa.jsonl").exists()
+    store.script = BatchScript()
+    again = qa(synth, srv, tmp_path, "--batch")
+    assert again.exit_code == 0, again.output
+    assert store.created == 2 and len(rows_and_rejects(tmp_path)[0]) == N
+
+
+def test_a_recorded_batch_is_found_again_until_closed_or_forgotten_by_fresh(tmp_path):
+    from dataforge.llm.batch import Ledger
+
+    path = tmp_path / "o.jsonl.journal.sqlite"
+    first = Ledger(path)
+    first.add("batch_9", ["k1", "k2"])
+    first.close()
+    again = Ledger(path)  # a rerun
+    assert again.open_for({"k1", "k3"}) == {"batch_9": {"k1"}}
+    again.close()
+    assert Ledger(path, fresh=True).open_for({"k1"}) == {}
+    closed = Ledger(tmp_path / "other.sqlite")
+    closed.add("batch_1", ["k1"])
+    closed.close_batch("batch_1", "completed")
+    assert closed.open_for({"k1"}) == {}
+
+
 def test_rejected_batch_answer_is_asked_again_synchronously_by_the_same_checks(tmp_path, serve, synth):
     from fake_model import fake_model
 
@@ -221,6 +251,18 @@ def test_max_cost_below_the_estimate_refuses_to_start_unless_forced(tmp_path, se
     assert not (tmp_path / "qa.jsonl").exists()
     forced = qa(synth, srv, tmp_path, "--price", "1000/1000", "--max-cost", "0.5", "--force", "-c", "1")
     assert srv.log.total >= 1 and "--max-cost 0.5 reached" in forced.output
+
+
+def test_max_cost_preflight_prices_a_batch_run_at_the_batch_price(tmp_path, serve, synth):
+    srv = serve()
+    dry = qa(synth, srv, tmp_path, "--price", "1000/1000", "--dry-run")
+    sync = float(dry.output.split("synchronous ~$")[1].split(",")[0])
+    limit = f"{sync * 0.75:.4f}"  # above the batch estimate (half), below the synchronous one
+    refused = qa(synth, srv, tmp_path, "--price", "1000/1000", "--max-cost", limit)
+    assert refused.exit_code == 1 and "estimated cost" in refused.output
+    started = qa(synth, srv, tmp_path, "--price", "1000/1000", "--max-cost", limit, "--batch")
+    assert started.exit_code == 0, started.output
+    assert batch_store(srv).created == 1 and len(rows_and_rejects(tmp_path)[0]) == N
 
 
 def test_price_table_and_flags():
