@@ -123,6 +123,7 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
             escape_special=escape_special)
         if formatter is not None:
             formatter.languages.reset()  # formatters are reused across calls; the counts are this dataset's
+            formatter.escaped_rows = 0
         facts = None
         if formatter is not None and formatter.tokenizer is not None:
             facts = tokenizer_facts(formatter.tokenizer,
@@ -137,8 +138,19 @@ def format_dataset(data, out: str | os.PathLike | None = None, *, template: str 
             if to == "openai" else None
         counter = TokenCounter(tokenizer) if openai is not None else None
         writer = open_writer(out) if out is not None else None
+        frames = _frame_plan(formatter, facts, style_used, preview, openai, writer)
         try:
-            for batch in _batches(ds, BATCH):
+            for batch in _batches(ds, BATCH, frames is not None):
+                if type(batch) is not list:  # a frame of plain rows from the columnar reader
+                    from dataforge.formatting.frames import frame_lines, records
+
+                    lines = frame_lines(*frames, batch)
+                    if lines is not None:
+                        writer.write_bytes(lines, batch.height)
+                        formatter.languages.count_fixed(batch.height)
+                        summary.written += batch.height
+                        continue
+                    batch = records(batch, ds.where)  # the row path says what is wrong
                 if formatter is not None:  # --lang auto: the main language, from the first rows
                     formatter.languages.prime(record for record, _where in batch)
                 rows = _format_batch(batch, ds, formatter, facts, style_used, to, conversational, max_length,
@@ -251,17 +263,49 @@ def _reject(rejects: RejectSink, exc: RowError, record, where) -> None:
                        row=record.to_dict()))
 
 
-def _batches(ds, size: int):
-    """Lists of (record, (file, line)); the place is kept for the rejects file."""
+def _batches(ds, size: int, columns: bool = False):
+    """Lists of (record, (file, line)); the place is kept for the rejects file. With `columns`, runs of
+    plain rows come as polars frames from the columnar reader instead, in input order."""
     batch, no_place = [], ("", 0)
     has_place = hasattr(ds, "where")
-    for record in ds:
+    if columns:
+        import polars as pl
+
+        from dataforge.io.columnar import batches
+    for record in (batches(ds) if columns else ds):
+        if columns and type(record) is pl.DataFrame:
+            if batch:
+                yield batch
+                batch = []
+            yield record
+            continue
         batch.append((record, ds.where if has_place else no_place))
         if len(batch) >= size:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _frame_plan(formatter, facts, style, preview, openai, writer) -> tuple | None:
+    """(FastPack, language, strings, style) when batches may come as frames (see formatting/frames.py):
+    text styles written as JSON lines with a compiled pack and one language, nothing tokenized,
+    previewed or checked row by row. None: every row takes the row path."""
+    from dataforge.formatting.fastpath import ENABLED, fast_pack
+    from dataforge.io.writers import JsonlWriter
+
+    if (not ENABLED or formatter is None or facts is not None or preview or openai is not None
+            or style not in TRUNCATABLE or type(writer) is not JsonlWriter or not hasattr(writer, "write_bytes")):
+        return None
+    fast, fixed = fast_pack(formatter), formatter.languages.fixed()
+    if fast is None or fixed is None:
+        return None
+    strings = formatter._strings_tuple(*fixed)
+    from dataforge.formatting.frames import columns_available
+
+    if strings is None or not columns_available():
+        return None
+    return fast, fixed[0], strings, style
 
 
 def _check_export(to: str | None, kind: str, data, out) -> None:

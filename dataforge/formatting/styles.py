@@ -122,6 +122,11 @@ def openai_preference_row(record) -> dict:
 
 def text_rows(fmt: Formatter, records: list, style: str) -> list:
     """Rows of the text / prompt-completion styles, or the RowError of each bad record."""
+    from dataforge.formatting.fastpath import fast_text_rows  # imports core: loaded on first batch
+
+    rows = fast_text_rows(fmt, records, style)
+    if rows is not None:
+        return rows
     pairs = fmt.pairs(records)
     if style == "text":
         return [{"id": r.id, "text": p[0] + p[1]} if type(p) is tuple else p for r, p in zip(records, pairs)]
