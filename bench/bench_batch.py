@@ -48,10 +48,13 @@ def run_cli(srv, docs, out, *extra) -> tuple[subprocess.CompletedProcess, float]
     return proc, time.monotonic() - start
 
 
+def num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
 def summary(text: str) -> dict:
     found = re.search(r"tokens in ([\d,]+) out ([\d,]+); est\. cost \$([\d.,]+)", text)
     rows = re.search(r"wrote ([\d,]+) rows", text)
-    num = (lambda s: float(s.replace(",", "")))
     return {"tokens_in": int(num(found.group(1))), "tokens_out": int(num(found.group(2))),
             "cost": num(found.group(3)), "rows": int(num(rows.group(1)))}
 

@@ -43,8 +43,17 @@ class BatchPlan:
     poll_max: float = 30.0  # ...up to this
 
 
+API_RETRIES = 5  # of one Batch API call on 408/409/429/5xx or a connection error
+
+
 class BatchCancelled(DataforgeError):
     pass
+
+
+class BatchAPIError(DataforgeError):
+    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None):
+        super().__init__(message, hint)
+        self.status = status
 
 
 class Ledger:
@@ -146,12 +155,47 @@ class BatchClient:
                 failures[key] = "not answered by the batch"
         return answers, failures, batches
 
+    async def _call(self, what: str, func, *args, **kwargs):
+        """One Batch API call; 408/409/429/5xx and connection errors are retried (1, 2, 4 ... s), anything
+        else is a DataforgeError saying what the server answered (the key scrubbed)."""
+        import openai
+
+        where = getattr(self.backend, "where", "the server")
+        redact = getattr(self.backend, "redact", lambda text: text)
+        for attempt in range(API_RETRIES + 1):
+            try:
+                return await func(*args, **kwargs)
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if (status in (408, 409, 429) or status >= 500) and attempt < API_RETRIES:
+                    await asyncio.sleep(min(30.0, 2.0 ** attempt))
+                    continue
+                body = exc.body if isinstance(exc.body, dict) else {}
+                inner = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+                message = redact(str(inner.get("message") or exc.message or ""))[:300]
+                if status == 404 and what in ("upload", "create"):
+                    raise DataforgeError(f"{where} has no Batch API (HTTP 404 on the {what} request: {message})",
+                                         "--batch needs OpenAI's Batch API (/v1/files, /v1/batches); drop --batch"
+                                         " for servers without it (vLLM, Ollama, llama.cpp, TGI)") from None
+                raise BatchAPIError(f"the Batch API at {where} refused the {what} request: HTTP {status}:"
+                                    f" {message}", "check the key, --model and --base-url; rerun the same command"
+                                    " to continue", status=status) from None
+            except openai.APIConnectionError as exc:
+                if attempt < API_RETRIES:
+                    await asyncio.sleep(min(30.0, 2.0 ** attempt))
+                    continue
+                raise DataforgeError(f"cannot reach the Batch API at {where} ({what}):"
+                                     f" {redact(str(exc.__cause__ or exc))[:200]}",
+                                     "check the network and --base-url; rerun the same command to continue"
+                                     " (a running batch is picked up again)") from None
+
     async def _create(self, lines: list[bytes]) -> str:
         data = b"\n".join(lines) + b"\n"
-        file = await self.client.files.create(file=("dataforge-batch.jsonl", data, "application/jsonl"),
-                                              purpose="batch")
-        batch = await self.client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions",
-                                                 completion_window="24h", metadata={"generator": "dataforge"})
+        file = await self._call("upload", self.client.files.create,
+                                file=("dataforge-batch.jsonl", data, "application/jsonl"), purpose="batch")
+        batch = await self._call("create", self.client.batches.create, input_file_id=file.id,
+                                 endpoint="/v1/chat/completions", completion_window="24h",
+                                 metadata={"generator": "dataforge"})
         keys = [orjson.loads(line)["custom_id"] for line in lines]
         self.ledger.add(batch.id, keys)  # before any wait: a crash from here on re-attaches
         self.created += 1
@@ -160,12 +204,23 @@ class BatchClient:
     async def _wait(self, ids: list[str], total: int, show) -> list:
         delay = self.plan.poll_first
         while True:
-            batches = [await self.client.batches.retrieve(i) for i in ids]
+            batches = [await self._retrieve(i) for i in ids]
             show(_status_text(batches), sum(_count(b, "completed") + _count(b, "failed") for b in batches))
             if all(b.status in TERMINAL for b in batches):
                 return batches
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, self.plan.poll_max)
+
+    async def _retrieve(self, batch_id: str):
+        try:
+            return await self._call("status", self.client.batches.retrieve, batch_id)
+        except BatchAPIError as exc:
+            if exc.status == 404:  # recorded by an earlier run, unknown here (another account or server)
+                self.ledger.close_batch(batch_id, "unknown")
+                raise DataforgeError(f"batch {batch_id}, recorded in the journal, is unknown to the server"
+                                     " (HTTP 404)", "run the same command again to send its requests in a new"
+                                     " batch") from None
+            raise
 
     async def _collect(self, batch, wanted, answers, failures) -> None:
         if batch.status == "failed":
@@ -178,7 +233,7 @@ class BatchClient:
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
                 continue
-            content = await self.client.files.content(file_id)
+            content = await self._call("download", self.client.files.content, file_id)
             for raw in content.content.splitlines():
                 if raw.strip():
                     self._line(raw, wanted, answers, failures)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from dataforge.llm.batch import BatchCancelled, BatchClient, Ledger
+from dataforge.llm.batch import BatchCancelled, BatchClient, BatchPlan, Ledger
 from dataforge.llm.cost import DryRun, batch_factor, estimate, preflight
 from dataforge.llm.limits import Prices
 from dataforge.llm.policy import Interrupted
@@ -85,6 +85,8 @@ def _batched(session, run, requests, validate, description, on_result):
 
 def _batched_with(session, ledger, run, requests, validate, description, on_result):
     plan, journal = session.policy.batch, session.journal
+    if not isinstance(plan, BatchPlan):  # `batch: true` in a recipe
+        plan = BatchPlan()
     client = BatchClient(session.backend, ledger, plan)
     todo = {}
     for request in requests:

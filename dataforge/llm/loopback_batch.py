@@ -38,7 +38,7 @@ from dataforge.llm.types import body_key
 
 @dataclass
 class BatchScript:
-    outcome: str = "completed"  # completed | expired | cancelled | failed | hold
+    outcome: str = "completed"  # completed | expired | cancelled | failed | hold | absent (404 for all)
     expire: tuple = ()
     fail: tuple = ()
 
@@ -65,6 +65,8 @@ def dispatch(server, method: str, path: str, headers: dict, body: bytes, writer)
     from dataforge.llm.loopback import _error, _send, _send_raw
 
     store = batch_store(server)
+    if store.script.outcome == "absent":  # a server without the Batch API (vLLM, Ollama...)
+        return _send(writer, 404, _error(f"no route {method} {path}", "not_found"))
     if server.api_key is not None and headers.get("authorization") != f"Bearer {server.api_key}":
         return _send(writer, 401, _error("Incorrect API key provided", "invalid_api_key"))
     parts = [p for p in path.split("/") if p]  # v1, files|batches, id, action

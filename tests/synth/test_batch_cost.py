@@ -113,6 +113,36 @@ def test_batch_failed_at_the_server_is_an_error_and_a_rerun_makes_a_new_batch(tm
     assert store.created == 2 and len(rows_and_rejects(tmp_path)[0]) == N
 
 
+def test_a_server_without_the_batch_api_is_one_clear_error(tmp_path, serve, synth):
+    srv = serve()
+    batch_store(srv).script = BatchScript(outcome="absent")
+    result = qa(synth, srv, tmp_path, "--batch")
+    errors = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1 and "has no Batch API (HTTP 404" in errors[0]
+    assert "Traceback" not in result.output and srv.log.total == 0
+
+
+def test_a_recorded_batch_the_server_does_not_know_is_dropped_and_the_rerun_makes_a_new_one(tmp_path, serve,
+                                                                                             synth):
+    from dataforge.llm.batch import Ledger
+
+    srv = serve()
+    store = batch_store(srv)
+    first = qa(synth, srv, tmp_path, "--batch")
+    assert first.exit_code == 0 and store.created == 1
+    journal = tmp_path / "qa.jsonl.journal.sqlite"
+    ledger = Ledger(journal)
+    keys = [k for (k,) in ledger.db.execute("SELECT key FROM batch_keys")]
+    ledger.db.execute("DELETE FROM requests")  # as if the answers had not been kept...
+    ledger.add("batch_404", keys)  # ...and a batch this server never saw were still running
+    ledger.close()
+    lost = qa(synth, srv, tmp_path, "--batch")
+    assert lost.exit_code == 1 and "batch batch_404, recorded in the journal, is unknown to the server" in lost.output
+    again = qa(synth, srv, tmp_path, "--batch")
+    assert again.exit_code == 0, again.output
+    assert store.created == 2
+
+
 def test_a_recorded_batch_is_found_again_until_closed_or_forgotten_by_fresh(tmp_path):
     from dataforge.llm.batch import Ledger
 
