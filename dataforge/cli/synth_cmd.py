@@ -185,7 +185,7 @@ def _check_reached(summary, backend, base_url) -> None:
 
 @click.group("synth")
 def synth_cmd():
-    """Generate training data: self-instruct, evol-instruct, backtranslate, qa, preference, completion.
+    """Generate training data: self-instruct, evol-instruct, backtranslate, qa, preference, completion, magpie.
 
     Every request is journaled next to the output (OUT.journal.sqlite): rerun
     the same command after a crash or Ctrl-C and only unfinished requests are
