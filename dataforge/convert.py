@@ -93,8 +93,12 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict, allow_empty) ->
             writer = open_writer(out)
             columns: set[str] = set()  # what the rows hold, for a dataset_info.json entry
             track = target.startswith("llamafactory-")
+            source, frames, write_frame = _source(ds, target, out)
             try:
-                for record in ds:
+                for record in source:
+                    if type(record) is frames:  # a batch of plain rows, already in columns
+                        write_frame(record, target, writer)
+                        continue
                     try:
                         row = to_shape(record, target)
                         writer.write(row)
@@ -126,6 +130,18 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict, allow_empty) ->
         check_not_empty(summary.read, summary.written, reasons=summary.reasons, rejects_path=summary.rejects_path,
                         output=out)
     return summary
+
+
+def _source(ds, target: str, out: str):
+    """What to iterate: the records, or (when the target and files allow) batches of columns between them;
+    with the type of a batch and its writer (`dataforge.io.columnar`: same rows, ids and rejects either way)."""
+    if target not in ("instruction", "openai") or os.environ.get("DATAFORGE_ROW_PATH"):
+        return ds, None, None
+    from dataforge.io import columnar, columnar_out  # polars: imported only when it can help
+
+    if not columnar_out.supports(target, out) or not any(columnar.usable(ds, f) for f in ds.files):
+        return ds, None, None
+    return columnar.batches(ds), columnar.pl.DataFrame, columnar_out.write_frame
 
 
 def _summary(ds, writer, rejects, target, out) -> Summary:

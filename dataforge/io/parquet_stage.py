@@ -132,6 +132,21 @@ class ParquetStage:
         for name in names:
             want = self.schema.field(name).type if name in known else None
             arrays.append(to_arrow([r.get(name) for r in rows], want))
+        self._append(names, arrays)
+
+    def write_table(self, table: pa.Table) -> None:
+        """A batch already in columns (the columnar path), under the same schema rules as `write`."""
+        if not table.num_rows:
+            return
+        self._raise()
+        known = self.schema.names if self.schema is not None else []
+        names = list(dict.fromkeys([*known, *table.column_names]))
+        arrays = [table.column(n).combine_chunks() if n in table.column_names
+                  else pa.nulls(table.num_rows, self.schema.field(n).type) for n in names]
+        self._append(names, arrays)
+
+    def _append(self, names: list[str], arrays: list[pa.Array]) -> None:
+        known = self.schema.names if self.schema is not None else []
         if self.schema is None:
             self.schema = pa.schema([(n, a.type) for n, a in zip(names, arrays)])
             self._do(self._open, self.schema)

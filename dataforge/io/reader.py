@@ -150,13 +150,15 @@ class Dataset:
                     self._shown = self.stats.read
 
     def _records(self, df: DataFile, name: str, shape: str, seen_ids: set[int],
-                 next_copy: dict[int, int]) -> Iterator[Record]:
+                 next_copy: dict[int, int], rows=None) -> Iterator[Record]:
+        # `rows`: (line, dict or Reject) pairs to map instead of the whole file (the columnar path's
+        # fallback hands over one batch at a time; `seen_ids` then spans both paths)
         # The loop runs once per row of every input: locals instead of attribute lookups, and one
         # call (CHECKED_MAPPERS) maps the row and checks its text.
         stats, sink, mapping, track = self.stats, self.rejects, self.mappings[df], self.track_columns
         to_record, check, transform = CHECKED_MAPPERS[shape], self.require_text, self.transforms[df]
         seen_add = seen_ids.add
-        for line, obj in iter_raw(df):
+        for line, obj in (iter_raw(df) if rows is None else rows):
             stats.read += 1
             if not stats.read & 1023 and self.progress is not None:  # a bar update per row costs more than a row
                 self.progress.advance(stats.read - self._shown)

@@ -55,6 +55,12 @@ class RowWriter:
             self._flush()
             self._buffer = []
 
+    def _drain(self) -> None:
+        # rows buffered by write() go out before a columnar batch, so the file keeps the input order
+        if self._buffer:
+            self._flush()
+            self._buffer = []
+
     def write_many(self, rows: Iterable[dict]) -> None:
         for row in rows:
             self.write(row)
@@ -112,6 +118,12 @@ class JsonlWriter(RowWriter):
 
     def _flush(self) -> None:
         self._fh.write(b"\n".join(_dumps(r) for r in self._buffer) + b"\n")
+
+    def write_bytes(self, lines, count: int) -> None:
+        """`count` rows already encoded as JSON lines (each ending in \\n), e.g. by the columnar path."""
+        self._drain()
+        self._fh.write(lines)
+        self.count += count
 
     def _finish(self) -> None:
         if self._fh is not self._raw:
@@ -204,6 +216,12 @@ class ParquetWriter(RowWriter):
 
     def _flush(self) -> None:
         self._stage.write(self._buffer)
+
+    def write_table(self, table) -> None:
+        """A batch of rows as an Arrow table (the columnar path); the schema rules of `write` apply."""
+        self._drain()
+        self._stage.write_table(table)
+        self.count += table.num_rows
 
     def _finish(self) -> None:
         self._stage.close()

@@ -307,6 +307,7 @@ def test_output_is_atomic_when_a_run_fails_midway(tmp_path, monkeypatch, name):
         return real(record, target)
 
     monkeypatch.setattr(conv, "to_shape", failing)
+    monkeypatch.setenv("DATAFORGE_ROW_PATH", "1")  # the columnar path failing midway: test_io_columnar.py
     with pytest.raises(InputError, match="No space left on device") as info:
         convert(src, out)
     assert "old output" in info.value.hint
