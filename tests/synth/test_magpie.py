@@ -142,6 +142,21 @@ def test_named_formats_without_a_system_role_put_it_before_the_message():
     assert named("qwen2").text == "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
 
 
+# Gemma's template refuses a system turn with raise_exception, as transformers renders it
+GEMMA_TEMPLATE = ("{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not "
+                  "supported') }}{% endif %}{% for message in messages %}{{ '<start_of_turn>' + message['role'] + "
+                  "'\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}")
+
+
+def test_template_refusing_the_system_prompt_is_one_error_line(serve, synth, tmp_path):
+    tok = write_tokenizer(tmp_path / "gemma", GEMMA_TEMPLATE)
+    srv = serve(Model())
+    res = synth(srv, "magpie", "--tokenizer", tok, "--system", "Be brief.", "-n", "2", "-o", tmp_path / "m.jsonl")
+    assert res.exit_code == 1 and srv.log.total == 0
+    assert "the chat template failed: System role not supported" in res.output and "Traceback" not in res.output
+    assert from_tokenizer(tok).stop[0] == "<end_of_turn>"  # without --system it renders
+
+
 @pytest.mark.parametrize("args, message", [
     (["--tokenizer", "NOTEMPLATE"], "no chat template"),
     ([], "needs exactly one of --template NAME and --tokenizer DIR"),
