@@ -45,24 +45,28 @@ def kind_of(path) -> str | None:
     return KINDS.get(Path(path).suffix.lower())
 
 
-def read_text_file(path: Path) -> str:
-    """UTF-8 text (a BOM dropped, bad bytes replaced); a file with NUL bytes is binary, not text."""
+def _text_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise Unreadable(f"cannot read the file ({exc.strerror})") from None
     if b"\x00" in data[:65536]:
         raise Unreadable(f"not a text file: binary content in a {path.suffix or 'suffix-less'} file")
-    return data.decode("utf-8-sig", errors="replace")
+    return data
+
+
+def read_text_file(path: Path) -> str:
+    """UTF-8 text (a BOM dropped, bad bytes replaced); a file with NUL bytes is binary, not text."""
+    return _text_bytes(path).decode("utf-8-sig", errors="replace")
 
 
 def extract_html(path: Path) -> str:
     """The main text of an HTML page as Markdown, boilerplate removed."""
-    text = read_text_file(path)
+    data = _text_bytes(path)  # bytes: trafilatura finds the page's encoding (<meta charset>, detection)
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.ERROR)  # its warnings are not the user's business
-    out = trafilatura.extract(text, output_format="markdown", include_formatting=True, include_tables=True,
+    out = trafilatura.extract(data, output_format="markdown", include_formatting=True, include_tables=True,
                               include_comments=False, include_links=False, include_images=False, favor_recall=True)
     if not out or not out.strip():
         raise Unreadable("no text found in the HTML page")

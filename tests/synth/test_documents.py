@@ -131,3 +131,14 @@ def test_qa_and_backtranslate_on_real_documents_carry_position(serve, synth, tmp
     res = synth(srv, "backtranslate", PDF, "-o", bt)
     assert res.exit_code == 0, res.output
     assert sorted(r["meta"]["position"]["page"] for r in read_jsonl(bt)) == [1, 2]
+
+
+def test_html_in_its_declared_encoding(tmp_path):
+    page = tmp_path / "latin.html"
+    page.write_bytes('<html><head><meta charset="iso-8859-1"></head><body><article><h1>Café</h1><p>Le café est '
+                     'servi très chaud chaque matin dans la grande salle du château.</p></article></body></html>'
+                     .encode("latin-1"))
+    docs, rejects = read(page, tmp_path)
+    assert not rejects
+    assert docs[0].text == "# Café\n\nLe café est servi très chaud chaque matin dans la grande salle du château."
+    assert docs[0].position["headings"] == ["Café"]
