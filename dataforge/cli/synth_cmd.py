@@ -341,9 +341,10 @@ def completion_cmd(docs, text_field, split, cut, min_prefix_words, max_prefix_wo
 @click.option("--answer-via", type=click.Choice(["chat", "completions"]), default="chat", show_default=True,
               help="Answer through chat completions, or through /completions with the whole chat template.")
 @click.option("--max-rounds", default=10, show_default=True)
+@click.option("--stop", multiple=True, help="A stop string added to the template's end-of-turn tokens (repeatable).")
 @_report
 def magpie_cmd(template, tokenizer, system, keep_bos, instruction_temperature, instruction_max_tokens, min_words,
-               answer_via, max_rounds, **kw):
+               answer_via, max_rounds, stop, **kw):
     """Instructions written by an aligned model from its own pre-query template (/v1/completions), then answered.
     -n defaults to 100."""
     from dataforge.synth.magpie import MagpieOptions, magpie
@@ -351,5 +352,5 @@ def magpie_cmd(template, tokenizer, system, keep_bos, instruction_temperature, i
     opts = MagpieOptions(template=template, tokenizer=tokenizer, system=system, keep_bos=keep_bos,
                          instruction_temperature=instruction_temperature,
                          instruction_max_tokens=instruction_max_tokens, min_words=min_words, answer_via=answer_via,
-                         max_rounds=max_rounds)
+                         max_rounds=max_rounds, stop=tuple(stop))
     return magpie(kw["out"], _options(kw), opts)

@@ -37,6 +37,7 @@ class MagpieOptions:
     min_words: int = 3
     answer_via: str = "chat"  # or "completions"
     max_rounds: int = 10
+    stop: tuple[str, ...] = ()  # stop strings added to the template's own
 
     def __post_init__(self):
         if (self.template is None) == (self.tokenizer is None):
@@ -47,8 +48,11 @@ class MagpieOptions:
 
     def pre_query(self) -> PreQuery:
         if self.tokenizer is not None:
-            return from_tokenizer(self.tokenizer, self.system, self.keep_bos)
-        return named(self.template, self.system, self.keep_bos)
+            pq = from_tokenizer(self.tokenizer, self.system, self.keep_bos)
+        else:
+            pq = named(self.template, self.system, self.keep_bos)
+        pq.stop = list(dict.fromkeys([*pq.stop, *(s for s in self.stop if s)]))
+        return pq
 
 
 def instruction_problem(text: str, pq: PreQuery, min_words: int) -> str | None:

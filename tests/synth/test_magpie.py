@@ -71,12 +71,12 @@ def test_named_template_rows_rejects_and_exact_pre_query(serve, synth, tmp_path)
                    _seed(0, 4): instruction_for(_seed(0, 0)).upper()})
     srv = serve(model)
     out = tmp_path / "magpie.jsonl"
-    res = synth(srv, "magpie", "--template", "llama3", "-n", "4", "-o", out)
+    res = synth(srv, "magpie", "--template", "llama3", "-n", "4", "-o", out, "--stop", "\nUser:")
     assert res.exit_code == 0, res.output
     rows = read_jsonl(out)
     assert len(rows) == 4
     assert set(model.prompts) == {LLAMA3_PRE_QUERY}  # the server saw exactly the pre-query template
-    assert all("<|eot_id|>" in stop for stop in model.stops)
+    assert model.stops[0] == ["<|eot_id|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "\nUser:"]
     expected = [instruction_for(_seed(0, i)) for i in (0, 5, 6, 7)]
     assert [r["instruction"] for r in rows] == expected  # cut at the stop string; the bad ones skipped
     assert rows[0]["output"] == f"Here is a careful answer to: {expected[0]}"
