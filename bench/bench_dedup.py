@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_dedup.py            # 100,000 rows, all three tools
     .venv/bin/python bench/bench_dedup.py --quick    # 10,000 rows
     .venv/bin/python bench/bench_dedup.py --million  # + dataforge alone on 1,000,000 rows (memory)
+    .venv/bin/python bench/bench_dedup.py --threshold 0.7 --tools dataforge,datasketch   # issue 15's run
 
 Data: real text available offline (docstrings of the installed Python packages
 and the standard library, package READMEs, /usr/share/doc), cut into
@@ -358,7 +359,7 @@ def measured(tool: str, data: Path, work: Path, workers: int) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     result = work / "result.json"
     cmd = [sys.executable, __file__, "--run", tool, "--data", str(data), "--work", str(work),
-           "--workers", str(workers)]
+           "--workers", str(workers), "--threshold", str(THRESHOLD)]
     t = time.perf_counter()
     log = open(work / "log.txt", "w")  # noqa: SIM115 - datatrove's task logs and stats tables go here
     proc = psutil.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -386,16 +387,20 @@ def measured(tool: str, data: Path, work: Path, workers: int) -> dict:
 
 
 def main() -> None:
+    global THRESHOLD
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--quick", action="store_true", help="10,000 rows")
     ap.add_argument("--million", action="store_true", help="also dataforge alone on 1,000,000 rows")
     ap.add_argument("--tools", default="dataforge,datasketch,datatrove")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--threshold", type=float, default=THRESHOLD,
+                    help="similarity threshold of every tool, and the line between planted positive and negative pairs")
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    THRESHOLD = args.threshold  # the child processes get it through --threshold too
     if args.run:  # child process: run one tool, write its result
         work = Path(args.work)
         out = TOOLS[args.run](Path(args.data), work, args.workers)
@@ -405,11 +410,12 @@ def main() -> None:
 
     rows = 10_000 if args.quick else args.rows
     corpus = build_corpus(WORK / "corpus.json", want=int(rows * 0.8))
-    data = WORK / f"data_{rows}.jsonl"
-    truth_path = WORK / f"truth_{rows}.json"
+    tag = "" if THRESHOLD == 0.8 else f"_t{THRESHOLD:g}"  # the planted pairs depend on the threshold
+    data = WORK / f"data_{rows}{tag}.jsonl"
+    truth_path = WORK / f"truth_{rows}{tag}.json"
     if not (data.exists() and truth_path.exists()):
         truth = build_dataset(data, rows, corpus)
-        truth["cross_family_pairs"] = cross_family_pairs(data, truth)
+        truth["cross_family_pairs"] = cross_family_pairs(data, truth, at=THRESHOLD)
         truth_path.write_text(json.dumps(truth))
     truth = json.loads(truth_path.read_text())
     kinds = [f["kind"] for f in truth["families"]]
@@ -419,7 +425,7 @@ def main() -> None:
           f" families with similarity >= {THRESHOLD}) workers={args.workers}")
     report = {"rows": rows, "workers": args.workers, "tools": {}}
     for tool in args.tools.split(","):
-        res = measured(tool, data, WORK / f"run_{tool}_{rows}", args.workers)
+        res = measured(tool, data, WORK / f"run_{tool}_{rows}{tag}", args.workers)
         sc = score(truth, set(res.pop("removed")))
         report["tools"][tool] = {**res, **sc}
         print(f"{tool:>10}: F1 {sc['f1']:.4f}  precision {sc['precision']:.4f}  recall {sc['recall']:.4f}"
@@ -430,9 +436,16 @@ def main() -> None:
         if base and tool != "dataforge":
             print(f"  {tool} / dataforge: wall time {r['wall_s'] / base['wall_s']:.2f}x,"
                   f" peak memory {r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x  (> 1: dataforge is faster / smaller)")
-    for tool, r in report["tools"].items():
-        print(f"  {tool} share removed, by similarity bin: {r['removed_share_by_similarity']}")
-    ex = measured("exact", data, WORK / f"run_exact_{rows}", args.workers)
+    # Recall (pos) and false removals (neg) per similarity level, the tools side by side.
+    names = list(report["tools"])
+    bins = sorted({b for r in report["tools"].values() for b in r["removed_share_by_similarity"]},
+                  key=lambda b: (b.split()[1], b))
+    print("  share of pairs with one row removed, by similarity (want 1 for pos, 0 for neg):")
+    print("  " + f"{'similarity':<16}" + "".join(f"{n:>12}" for n in names))
+    for b in bins:
+        print("  " + f"{b:<16}" + "".join(f"{report['tools'][n]['removed_share_by_similarity'].get(b, float('nan')):>12.3f}"
+                                          for n in names))
+    ex = measured("exact", data, WORK / f"run_exact_{rows}{tag}", args.workers)
     report["exact"] = ex
     print(f"exact dedup: dataforge {ex['dataforge_exact_s']:.2f}s ({rows / ex['dataforge_exact_s']:,.0f} rows/s)"
           f" vs polars read_ndjson {ex['polars_read_s']:.2f}s: {ex['polars_read_s'] / ex['dataforge_exact_s']:.0%}"
@@ -447,7 +460,7 @@ def main() -> None:
                              "peak_process_rss_mb": res["peak_process_rss_mb"], "removed": len(res["removed"])}
         print(f"1,000,000 rows: dataforge wall {res['wall_s']:.0f}s, peak memory {res['peak_rss_mb']:.0f} MB"
               f" (largest process {res['peak_process_rss_mb']:.0f} MB), removed {len(res['removed']):,}")
-    (WORK / f"report_{rows}.json").write_text(json.dumps(report, indent=2))
+    (WORK / f"report_{rows}{tag}.json").write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

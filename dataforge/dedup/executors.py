@@ -167,7 +167,7 @@ def _run_local(stages, workers: int, logs_root: str) -> None:
     executor_cls = _quiet_local_executor()
     for name, pipeline, tasks in stages:
         logging_dir = os.path.join(logs_root, name)
-        executor = executor_cls(pipeline, tasks=tasks, workers=max(1, min(workers, tasks)),
+        executor = executor_cls(pipeline, tasks=tasks, workers=_local_workers(pipeline, workers, tasks),
                                 logging_dir=logging_dir)
         # Tasks run in this process print datatrove's console output (a tqdm bar, error logs) to
         # stderr: keep it off the console unless the stage fails. Full logs are in logging_dir.
@@ -181,6 +181,21 @@ def _run_local(stages, workers: int, logs_root: str) -> None:
                 raise
             finally:
                 setup_default_logger()  # loguru's console sink back on the real stderr
+
+
+IN_PROCESS_BYTES = 256 << 20  # signature files below this: the vectorised bucket stage runs in this process
+
+
+def _local_workers(pipeline, workers: int, tasks: int) -> int:
+    """Processes for a local stage. The bucket stage is a few numpy sorts per bucket: on small inputs
+    starting worker processes (each imports datatrove and dataforge) costs more than the work."""
+    step = pipeline[0]
+    folder = getattr(getattr(step, "input_folder", None), "path", None)
+    if workers > 1 and type(step).__name__ == "SortedBuckets" and folder and os.path.isdir(folder):
+        size = sum(e.stat().st_size for d in os.scandir(folder) if d.is_dir() for e in os.scandir(d.path))
+        if size < IN_PROCESS_BYTES:
+            return 1
+    return max(1, min(workers, tasks))
 
 
 def _run_ray(stages, opts: ExecutorOptions, workers: int, logs_root: str) -> None:

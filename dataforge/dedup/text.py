@@ -48,14 +48,20 @@ _WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")
 _TOKEN = regex.compile(f"[{_NO_SPACE}]|(?:(?![{_NO_SPACE}])[\\p{{L}}\\p{{M}}\\p{{N}}_])+")
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")  # _WORD on ASCII text, with the faster `re`
+
+
 def normalize(text: str) -> str:
     """The comparison form of a text (see the module docstring)."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # NFKC leaves ASCII as it is and casefold is lower() there: skip the Unicode tables
+    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
     return " ".join(_FOLD.sub(" ", text).split())
 
 
 def tokens(normalized: str) -> list[str]:
     """Words, and single characters for scripts written without spaces."""
+    if normalized.isascii():
+        return _ASCII_WORD.findall(normalized)
     if _HAS_NO_SPACE.search(normalized) is None:
         return _WORD.findall(normalized)
     return _TOKEN.findall(normalized)
@@ -123,6 +129,50 @@ def shingle_hashes(text: str, n: int, hash_func) -> np.ndarray:
     for k in range(1, n):
         acc = acc * _MUL + h[k:k + m]
     return acc.reshape((-1, 1))
+
+
+def shingle_batch(texts, n: int, hash_func) -> tuple[np.ndarray, np.ndarray]:
+    """`shingle_hashes` of many texts at once: (all shingle hashes, flat, in text order; count per text).
+
+    The same values as `shingle_hashes(t).ravel()` for each text, concatenated, but the n-gram
+    hashes of the whole batch are combined in a few numpy operations instead of a few per text.
+    """
+    cache = _TOKEN_HASHES.get(hash_func)
+    if cache is None:
+        cache = _TOKEN_HASHES[hash_func] = _TokenHashes(hash_func)
+    counts = np.zeros(len(texts), dtype=np.int64)
+    flat_tokens: list[str] = []
+    long_rows, long_lens, short_rows, short_hashes = [], [], [], []
+    for i, text in enumerate(texts):
+        norm = normalize(text)
+        toks = tokens(norm)
+        if len(toks) > n:
+            flat_tokens += toks
+            long_rows.append(i)
+            long_lens.append(len(toks))
+            counts[i] = len(toks) - n + 1
+        elif norm:  # at most n tokens: one shingle, the whole normalised text
+            short_rows.append(i)
+            short_hashes.append(hash_func(norm))
+            counts[i] = 1
+    out = np.empty(int(counts.sum()), dtype=np.uint64)
+    offsets = np.cumsum(counts) - counts
+    if short_rows:
+        out[offsets[short_rows]] = np.array(short_hashes, dtype=np.uint64)
+    if long_rows:
+        h = np.fromiter(map(cache.__getitem__, flat_tokens), dtype=np.uint64, count=len(flat_tokens))
+        m = h.size - n + 1
+        acc = h[:m].copy()
+        for k in range(1, n):  # n-grams that cross from one text into the next are never kept
+            acc *= _MUL
+            acc += h[k:k + m]
+        lens = np.asarray(long_lens, dtype=np.int64)
+        cnt = lens - n + 1
+        firsts = np.cumsum(cnt) - cnt  # position of each text's first n-gram among the kept ones
+        pos = np.arange(int(cnt.sum()), dtype=np.int64)
+        keep_at = pos + np.repeat(np.cumsum(lens) - lens - firsts, cnt)
+        out[pos + np.repeat(offsets[long_rows] - firsts, cnt)] = acc[keep_at]
+    return out, counts
 
 
 def shingle_set(text: str, n: int, hash_func) -> np.ndarray:
