@@ -14,10 +14,16 @@ latency)`, `throttled(ticket)` (429, 503, a read timeout) or `released(ticket)`
   a few round trips; from `ceiling - 1` up it probes one step above only every
   `probe` round trips (8, doubled each time the same level draws a 429 again,
   up to 64), which keeps 429s rare once the limit is found.
-* A 429/503/timeout multiplies the window by `beta` (0.8); a smoothed latency
+* A 429/503/timeout multiplies the window by `beta` (0.8) (in slow start: the
+  in-flight level the request met, if lower); a 429 at the level already known
+  to draw one (a probe) steps back just below it; a smoothed latency
   above `tolerance` (2x) times the lowest recent one by `latency_beta` (0.9).
   At most one cut per round trip: an answer to a request sent before the last
   cut does not cut again (the TCP rule), so a burst of 429s is one backoff.
+* Requests at levels never seen to succeed are spaced `explore_gap()` apart
+  (the caller waits): answers of a constant-latency server come back in
+  bursts, and without spacing a slow-start round would send its whole
+  doubling before the first 429 is read.
 * The window grows only when it was used (the request went out with at least
   half the window in flight): a slow producer never inflates it untested.
 
@@ -51,6 +57,8 @@ class Window:
         self.slow_start = True
         self.ceiling: int | None = None  # the in-flight level that last drew a 429
         self.in_flight = 0
+        self.tested = 0  # the highest in-flight level a request has succeeded at
+        self.explore_at = 0.0  # the caller's clock: when the next untested level may go out
         self.sent = 0
         self.cut_at = 0  # send number at the last cut
         self.throttles = 0
@@ -82,8 +90,18 @@ class Window:
     def released(self, ticket: Ticket) -> None:
         self.in_flight = max(0, self.in_flight - 1)
 
+    def exploring(self) -> bool:
+        """Would the next request go out at a level never seen to succeed?"""
+        return self.in_flight >= self.tested
+
+    def explore_gap(self) -> float:
+        """Seconds between requests at untested levels: a doubling spread over one round trip, so the 429
+        of the first level too many is back before many more are sent (answers come back in bursts)."""
+        return 0.0 if self.latency is None else self.latency / max(1, self.limit)
+
     def success(self, ticket: Ticket, latency: float) -> None:
         self.released(ticket)
+        self.tested = max(self.tested, ticket.level)
         if self._latency(latency) and ticket.seq > self.cut_at:
             self._cut(self.latency_beta)
             return
@@ -106,20 +124,26 @@ class Window:
 
     def throttled(self, ticket: Ticket) -> None:
         """A 429 / 503 / timeout: the server is at its limit."""
+        # the level it met: the in-flight count it went out with, or more if others went out alongside it
+        level = max(ticket.level, self.in_flight)
         self.released(ticket)
         self.throttles += 1
         if ticket.seq <= self.cut_at:
             return  # sent before the last cut: that cut already answered it
-        level = ticket.level
         if self.ceiling is not None and level >= self.ceiling:
-            self.probe = min(self.max_probe, self.probe * 2)  # the same limit again: probe it less often
-        else:
-            self.probe = self.first_probe
+            # the known limit again (a probe): probe it less often, and step back just below it
+            self.probe = min(self.max_probe, self.probe * 2)
+            self.ceiling = level
+            self._cut(max(self.beta, (level - 1) / self.window), None)
+            return
+        self.probe = self.first_probe
         self.ceiling = level
-        self._cut(self.beta)
+        # in slow start the window outruns the answers (it doubles per round trip): cut from the level
+        # that drew the 429, not from where the window got to meanwhile
+        self._cut(self.beta, min(self.window, float(level)) if self.slow_start else None)
 
-    def _cut(self, factor: float) -> None:
-        self.window = max(float(self.minimum), self.window * factor)
+    def _cut(self, factor: float, window: float | None = None) -> None:
+        self.window = max(float(self.minimum), (self.window if window is None else window) * factor)
         self.slow_start = False
         self.cut_at = self.sent
         self.cuts += 1

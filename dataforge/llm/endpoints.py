@@ -126,6 +126,8 @@ class EndpointPool:
         self.busy = 0  # requests the runner holds between wait_room() and leave_room()
         self._slot_waiters: collections.deque = collections.deque()
         self._room_waiters: collections.deque = collections.deque()
+        self._retry_at: float | None = None
+        self._timer_set = False
 
     # -- settings, description ------------------------------------------------------
     def use_policy(self, policy) -> None:
@@ -169,11 +171,15 @@ class EndpointPool:
 
     def _choose(self, model: str) -> Endpoint | None:
         best, best_score = None, 0.0
+        now = None
         for ep in self._usable():
             win = self.window(ep, model)
             limit = 1 if ep.probing else win.limit
             used = ep.in_flight if ep.probing else win.in_flight
             if used >= limit:
+                continue
+            if win.exploring() and win.explore_at > (now := now or self.clock()):
+                self._retry_at = min(self._retry_at or win.explore_at, win.explore_at)  # spaced: wait
                 continue
             score = (used + 1) / (limit * ep.weight)
             if best is None or score < best_score:
@@ -228,14 +234,21 @@ class EndpointPool:
     # -- sending ----------------------------------------------------------------------
     async def complete(self, request: ChatRequest) -> Completion:
         model = request.model or self.model
+        loop = asyncio.get_running_loop()
         while True:
+            self._retry_at = None
             ep = self._choose(model)
             if ep is not None:
                 break
-            future = asyncio.get_running_loop().create_future()
+            future = loop.create_future()
             self._slot_waiters.append(future)
+            if self._retry_at is not None and not self._timer_set:  # a spaced slot opens then
+                self._timer_set = True
+                loop.call_later(max(0.0, self._retry_at - self.clock()), self._timer)
             await future
         win = self.window(ep, model)
+        if win.exploring():
+            win.explore_at = self.clock() + win.explore_gap()
         ticket = win.acquire()
         ep.in_flight += 1
         self.in_flight += 1
@@ -264,6 +277,10 @@ class EndpointPool:
             self._note(f"endpoint {ep.where} answers again: back in the rotation")
         self._wake()
         return completion
+
+    def _timer(self) -> None:
+        self._timer_set = False
+        self._wake()
 
     def _done(self, ep: Endpoint) -> None:
         ep.in_flight -= 1

@@ -37,6 +37,7 @@ def test_a_window_that_is_never_filled_does_not_grow():
 
 def test_a_burst_of_429s_is_one_multiplicative_cut():
     win = Window(8)
+    win.slow_start = False
     tickets = [win.acquire() for _ in range(8)]
     for ticket in tickets:
         win.throttled(ticket)
@@ -45,8 +46,21 @@ def test_a_burst_of_429s_is_one_multiplicative_cut():
     assert win.slow_start is False
 
 
+def test_a_429_in_slow_start_cuts_from_the_level_that_drew_it():
+    win = Window(4)
+    queue = keep_full(win, 8)  # slow start: the window is at 11 by now
+    assert win.window == 11.0 and win.in_flight == 11
+    for _ in range(5):
+        win.released(queue.pop())  # five fail otherwise (not the window's business): 6 left in flight
+    early = queue.popleft()  # the oldest went out with 6 in flight, and met 6
+    assert early.level == 6
+    win.throttled(early)
+    assert win.window == pytest.approx(6 * 0.8) and win.ceiling == 6 and not win.slow_start
+
+
 def test_a_429_for_a_request_sent_after_the_cut_cuts_again():
     win = Window(8)
+    win.slow_start = False
     win.throttled(win.acquire())
     assert win.window == pytest.approx(6.4)
     win.throttled(win.acquire())
@@ -82,6 +96,7 @@ def test_the_same_limit_hit_again_is_probed_half_as_often():
     again = [win.acquire() for _ in range(9)]
     win.throttled(again[-1])
     assert (win.ceiling, win.probe) == (9, 16)
+    assert win.window == 8.0  # a probe that failed: straight back to the level below, not x 0.8
     for ticket in again[:4]:
         win.released(ticket)
     lower = win.acquire()
