@@ -128,7 +128,13 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
         shard_fhs = [open(shard_dir / f"{i:05d}.jsonl", "wb") for i in range(shards)] if near else []
         try:
             with open(work / "rows.jsonl", "wb") as rows_fh:
-                for record in ds:
+                source, frames, st = _columnar(ds, target, key, keep, evals, locals())
+                for record in source:
+                    if type(record) is frames:  # a batch of plain rows in columns (dedup/exact_columnar.py)
+                        st.empty_key, st.reps = empty_key, reps
+                        st.add_batch(record, ds.where[0], ds.where[1] - record.height + 1, st)
+                        empty_key, reps = st.empty_key, st.reps
+                        continue
                     name, line = getattr(ds, "where", ("", 0))
                     try:
                         row = to_shape(record, target)
@@ -185,6 +191,26 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
                     lengths=_np(lengths, np.int64), scores=_np(scores, np.float64), group=_np(group, np.int64),
                     shard_rows=[_np(s, np.int64) for s in shard_rows],
                     contaminated=contaminated, empty_key=empty_key, prompt_group=_np(prompt_group, np.int64))
+
+
+def _columnar(ds, target: str, key: KeySpec, keep: KeepRule, evals, state: dict):
+    """(what to iterate, the type of a batch of columns, the state a batch updates): batches of columns
+    where they give the same result as the row loop, else the records alone."""
+    if os.environ.get("DATAFORGE_ROW_PATH") or ds.track_columns:
+        return ds, None, None
+    from dataforge.dedup import exact_columnar
+    from dataforge.io import columnar
+
+    if not (len(set(ds.shapes.values())) == 1 and exact_columnar.usable(target, ds.shape, key, keep, evals)
+            and any(columnar.usable(ds, f) for f in ds.files)):
+        return ds, None, None
+    from types import SimpleNamespace
+
+    names = ("ids", "files", "file_idx", "lines", "lengths", "scores", "group", "prompt_group", "first",
+             "first_prompt", "rows_fh", "shard_fhs", "shard_rows", "near", "shards", "track_prompts", "target")
+    st = SimpleNamespace(**{n: state[n] for n in names}, key_preset=key.resolved(ds.kind).preset,
+                         add_batch=exact_columnar.add_batch, empty_key=0, reps=0)
+    return columnar.batches(ds), columnar.pl.DataFrame, st
 
 
 def _np(values: array, dtype) -> np.ndarray:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from typing import Iterator
 
 import orjson
@@ -39,7 +38,8 @@ RECORD_COLUMNS = ("id", "instruction", "context", "output", "lang", "category", 
 # the shapes whose plain rows map column for column, and the columns their plain rows may hold
 PLAIN = {"dolly": _DOLLY_PLAIN - {"meta"}, "alpaca": _ALPACA_PLAIN - {"meta", "history"}}
 # str.isspace() exactly, as a character class: a text the row path calls blank matches ^[...]*$
-_SPACE = "".join(re.escape(chr(c)) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+# (the characters str.isspace() accepts; tests/io/test_io_columnar.py checks the list against Python's)
+_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _BLANK = f"^[{_SPACE}]*$"
 _KEY_VALUE = re.compile(rb'": ?(.)', re.S)  # a key's closing quote, colon, the value's first byte
 _TEXT_TYPES = (pl.String, pl.Null)
@@ -69,7 +69,7 @@ def batches(ds) -> Iterator[pl.DataFrame | Record]:
             for first_line, frame, raw_rows in chunks:
                 mapped = _plain_frame(frame, shape, ds.require_text) if frame is not None else None
                 if mapped is not None:
-                    mapped = _assign_ids(mapped, seen_ids)
+                    mapped = _assign_ids(mapped, seen_ids, next_copy, ds)
                 if mapped is None:  # the row path, for this batch only
                     yield from ds._records(df, name, shape, seen_ids, next_copy, rows=raw_rows())
                     continue
@@ -130,22 +130,61 @@ def _jsonl_chunks(df: DataFile, shape: str):
 
 def _read_block(data: bytes, lines: int, schema: dict) -> pl.DataFrame | None:
     """The block as columns when polars reads it as the row path would; None when in doubt."""
-    if _DOUBT.search(data):
-        return None  # surrogate escapes (polars reads a lone one as NUL); a key-like text inside a value
     try:
         frame = pl.read_ndjson(io.BytesIO(data), schema=schema)
     except Exception:  # malformed JSON, bad UTF-8, a line that is no object: the row path says which
         return None
     if frame.height != lines or any(t not in _TEXT_TYPES for t in frame.dtypes):
         return None  # blank lines, or nested values
+    checked, suspects = data, []
+    if _DOUBT.search(data):
+        # Lines with a surrogate escape (polars reads a lone one as NUL) or a key-like text inside a
+        # value (which the key count below cannot tell from a key): orjson reads those lines instead.
+        suspects, checked = _suspects(data, lines)
+        if len(suspects) > 16 and len(suspects) * 8 > lines:
+            return None  # mostly such lines: the row path is as fast
     # polars turns numbers, booleans and nulls into text, keeps the first of a repeated key and drops
     # columns the schema lacks: every key must be followed by a string, one key per filled cell
-    found = _KEY_VALUE.findall(data)
-    if len(found) != sum(frame.height - s.null_count() for s in frame.iter_columns()):
+    found = _KEY_VALUE.findall(checked)
+    cells = sum(frame.height - s.null_count() for s in frame.iter_columns())
+    if suspects:
+        cells -= sum(len(s) - s.null_count() for s in frame[suspects].iter_columns())
+    if len(found) != cells or found.count(b'"') != len(found):
         return None
-    if found and (found.count(b'"') != len(found)):
-        return None
-    return frame
+    return _patch(frame, data, suspects, schema) if suspects else frame
+
+
+def _suspects(data: bytes, lines: int) -> tuple[list[int], bytes]:
+    """(indexes of the lines that hold a doubtful escape, the block without those lines)."""
+    import numpy as np
+
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    if len(ends) < lines:
+        ends = np.append(ends, len(data))
+    hits = np.fromiter((m.start() for m in _DOUBT.finditer(data)), dtype=np.int64)
+    suspects = np.unique(np.searchsorted(ends, hits)).tolist()
+    starts = [0, *(int(ends[i]) + 1 for i in range(len(ends) - 1))]
+    kept, pos = [], 0
+    for i in suspects:
+        kept.append(data[pos:starts[i]])
+        pos = int(ends[i]) + 1
+    kept.append(data[pos:])
+    return suspects, b"".join(kept)
+
+
+def _patch(frame: pl.DataFrame, data: bytes, suspects: list[int], schema: dict) -> pl.DataFrame | None:
+    """The suspect lines' values as orjson reads them (plain rows only: all text, known columns)."""
+    lines = data.split(b"\n")
+    objs = []
+    for i in suspects:
+        try:
+            obj = orjson.loads(lines[i])
+        except orjson.JSONDecodeError:
+            return None
+        if type(obj) is not dict or not obj.keys() <= schema.keys() or any(type(v) is not str for v in obj.values()):
+            return None
+        objs.append(obj)
+    return frame.with_columns([frame[name].scatter(suspects, [o.get(name) for o in objs]) for name in schema])
 
 
 def _too_long(name: str, line: int) -> None:
@@ -245,9 +284,10 @@ def _plain_frame(frame: pl.DataFrame, shape: str, check: bool) -> pl.DataFrame |
                         col("category").alias("category"), system.alias("system"))
 
 
-def _assign_ids(frame: pl.DataFrame, seen_ids: set[int]) -> pl.DataFrame | None:
-    """Content ids where the row has none (the row path's blake2b over the same bytes); None when an id
-    repeats (within the batch or an earlier one): the row path renames those."""
+def _assign_ids(frame: pl.DataFrame, seen_ids: set[int], next_copy: dict | None = None,
+                ds=None) -> pl.DataFrame | None:
+    """Content ids where the row has none (the row path's blake2b over the same bytes), repeated content
+    ids renamed as the row path renames them; None when a given id repeats (the row path takes those)."""
     given = frame["id"]
     missing = given == ""
     if missing.any():
@@ -261,9 +301,38 @@ def _assign_ids(frame: pl.DataFrame, seen_ids: set[int]) -> pl.DataFrame | None:
         ids = given.to_list()
     keys = list(map(hash, ids))
     if len(set(keys)) != len(keys) or not seen_ids.isdisjoint(keys):
-        return None
-    seen_ids.update(keys)
+        if ds is None or not _rename(ids, keys, missing.to_list(), seen_ids, next_copy, ds):
+            return None
+    else:
+        seen_ids.update(keys)
     return frame.with_columns(pl.Series("id", ids, dtype=pl.String))
+
+
+def _rename(ids: list[str], keys: list[int], derived: list[bool], seen_ids: set[int], next_copy: dict,
+            ds) -> bool:
+    """Repeated ids renamed ID-2, ID-3, ... in place, as `Dataset._records` does; False (nothing changed)
+    when a repeated id was given in the row: its record also notes meta.original_id, which only the
+    row path writes."""
+    seen, repeats = set(), []
+    for i, key in enumerate(keys):
+        if key in seen_ids or key in seen:
+            if not derived[i]:
+                return False
+            repeats.append(i)
+        seen.add(key)
+    # the same loop as the row path's, over this batch (content ids are never given ones: no meta)
+    for i, key in enumerate(keys):
+        if key in seen_ids:
+            base = ids[i]
+            n = first = next_copy.get(key, 2)
+            while hash(f"{base}-{n}") in seen_ids:
+                n += 1
+            next_copy[key] = n + 1
+            ds.id_probes += n - first + 1
+            ids[i] = f"{base}-{n}"
+            key = hash(ids[i])
+        seen_ids.add(key)
+    return True
 
 
 def _hash_all(series: pl.Series) -> list[str]:

@@ -35,8 +35,8 @@ def counted(monkeypatch):
     taken = []
     real = columnar._assign_ids
 
-    def spy(frame, seen):
-        out = real(frame, seen)
+    def spy(frame, *args):
+        out = real(frame, *args)
         if out is not None:
             taken.append(out.height)
         return out
@@ -89,7 +89,7 @@ def test_real_alpaca_parquet_input_same_rows(to, ext, tmp_path, monkeypatch, cou
     (row, row_out, row_rej), (col, col_out, col_rej) = _both(src, tmp_path, to, ext, monkeypatch)
     assert col == row and col.written == len(items)
     assert (col_out, col_rej) == (row_out, row_rej)
-    assert sum(counted) > len(items) // 2  # batches holding a repeated row (a renamed id) take the row path
+    assert sum(counted) == len(items)  # repeated rows too: their content ids are renamed by columns
 
 
 def _dolly(i: int, **extra) -> dict:
@@ -174,3 +174,14 @@ def test_columnar_run_failing_midway_keeps_the_old_output(name, tmp_path, monkey
         convert(src, out)
     assert out.read_text() == "OLD" and len(calls) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", name]
+
+
+def test_blank_pattern_is_exactly_str_isspace():
+    """The columnar blank check must call blank exactly what the row path's isspace() does."""
+    import re
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    pattern = re.compile(columnar._BLANK)
+    assert all(pattern.match(c * 3) for c in spaces)
+    assert not any(pattern.match(chr(c)) for c in range(0x3001) if not chr(c).isspace())

@@ -1,0 +1,153 @@
+"""The prepare pass over batches of columns: key texts, normalisation and exact hashes as column expressions.
+
+`prepare` hands each batch the columnar reader (`dataforge.io.columnar`)
+took whole to `add_batch`, which records for it what the per-row loop
+records for each row: the row written back in its shape, the normalised
+whole-example key and prompt, their 64-bit hashes, the exact-duplicate group
+and (for near dedup) the key text of each new group. The texts are built
+and normalised by polars for ASCII rows (lower case, folded punctuation,
+collapsed whitespace: what `text.normalize` does to ASCII); rows with other
+characters go through `normalize` itself (NFKC and casefold), so every hash
+equals the row path's.
+
+Taken only where the row path's result is known to be the same: Dolly or
+Alpaca rows written back as they came, `--keep first`, the whole-example
+(`auto`/`all`) or `prompt` key, no `--against` (see `usable`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import orjson
+import polars as pl
+import pyarrow as pa
+import xxhash
+
+from dataforge.dedup.keys import _ANS, _SEP
+from dataforge.dedup.text import normalize
+
+_PUNCT = r"""[.,;:!?"'`]+"""  # text._FOLD's ASCII members
+_SPACES = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # str.split()'s ASCII whitespace
+_NON_ASCII = r"[^\x00-\x7f]"
+
+
+def usable(target: str, shape: str, key, keep, evals) -> bool:
+    preset = key.resolved("instruction").preset
+    return (evals is None and keep.name == "first" and preset in ("all", "prompt")
+            and shape in ("dolly", "alpaca") and target == shape)
+
+
+def _clean(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all("[\x01\x02]", " ")  # keys._clean: the field marks stay unambiguous
+
+
+def _prompt() -> pl.Expr:
+    return (pl.when(pl.col("context") != "")
+            .then(pl.concat_str([pl.col("instruction"), pl.lit("\n\n"), pl.col("context")]))
+            .otherwise(pl.col("instruction")))
+
+
+def _whole() -> pl.Expr:
+    """keys.whole_text of an instruction record: [system], prompt, then the answer after its mark."""
+    system = pl.when(pl.col("system") != "").then(
+        pl.concat_str([_clean(pl.col("system")), pl.lit(_SEP)])).otherwise(pl.lit(""))
+    return pl.concat_str([system, _clean(_prompt()), pl.lit(_ANS), _clean(pl.col("output"))])
+
+
+def _normalized(texts: pl.Series) -> pl.Series:
+    """text.normalize of each text: by columns for ASCII texts, by `normalize` for the others."""
+    ascii_form = (texts.str.to_lowercase().str.replace_all(_PUNCT, " ").str.replace_all(_SPACES, " ")
+                  .str.strip_chars(" "))
+    other = texts.str.contains(_NON_ASCII)
+    if not other.any():
+        return ascii_form
+    idx = other.arg_true().to_list()
+    values = ascii_form.to_list()
+    originals = texts.gather(idx).to_list()
+    for i, text in zip(idx, originals):
+        values[i] = normalize(text)
+    return pl.Series(values, dtype=pl.String)
+
+
+def _hashes(series: pl.Series) -> list[int]:
+    """text.exact_hash of each (already normalised) text, read in place from the Arrow buffer."""
+    arr = series.to_arrow()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    _, offsets, values = arr.buffers()
+    off = np.frombuffer(offsets, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1].tolist()
+    view = memoryview(values) if values is not None else memoryview(b"")
+    digest = xxhash.xxh3_64_intdigest
+    return [digest(view[a:b]) for a, b in zip(off, off[1:])]
+
+
+def _json(expr: pl.Expr) -> pl.Expr:
+    return pl.struct(expr.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+
+
+def _row_lines(frame: pl.DataFrame, target: str) -> bytes:
+    """The rows as `to_shape(record, target)` gives them, as the JSON lines orjson writes."""
+    def field(name: str, expr: pl.Expr, first: bool = False) -> list[pl.Expr]:
+        return [pl.lit(("{" if first else ",") + f'"{name}":'), _json(expr)]
+
+    c = pl.col
+    if target == "dolly":
+        parts = [*field("id", c("id"), True), *field("instruction", c("instruction")), *field("context", c("context")),
+                 *field("response", c("output")), *field("category", c("category")), *field("lang", c("lang")),
+                 pl.lit(',"meta":{}}\n')]
+    else:  # alpaca: the system prompt has its own column, so meta is empty
+        parts = [*field("id", c("id"), True), *field("instruction", c("instruction")), *field("input", c("context")),
+                 *field("output", c("output")), *field("system", c("system")), pl.lit(',"history":[]'),
+                 *field("category", c("category")), *field("lang", c("lang")), pl.lit(',"meta":{}}\n')]
+    arr = frame.select(pl.concat_str(parts)).to_series().to_arrow()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+    return memoryview(arr.buffers()[2])[int(offsets[arr.offset]):int(offsets[arr.offset + len(arr)])]
+
+
+def add_batch(frame: pl.DataFrame, name: str, first_line: int, st: Any) -> None:
+    """Record a batch as prepare's loop records its rows; `st` holds that loop's arrays, maps and files."""
+    n = frame.height
+    gid0 = len(st.ids)
+    st.rows_fh.write(_row_lines(frame, st.target))
+    st.ids.extend(frame["id"].to_list())
+    st.file_idx.extend([st.files.setdefault(name, len(st.files))] * n)
+    st.lines.extend(range(first_line, first_line + n))
+    st.lengths.extend([0] * n)
+    st.scores.extend([math.nan] * n)
+    texts = frame.select(_whole() if st.key_preset == "all" else _prompt()).to_series()  # keys.KeySpec.text
+    norms = _normalized(texts)
+    hashes = _hashes(norms)
+    empty = (norms == "").to_list()
+    if st.track_prompts:
+        p_norms = _normalized(frame.select(_prompt()).to_series())
+        p_empty = (p_norms == "").to_list()
+        setdefault = st.first_prompt.setdefault
+        st.prompt_group.extend([-1 if e else setdefault(h, gid0 + i)
+                                for i, (h, e) in enumerate(zip(_hashes(p_norms), p_empty))])
+    first, groups, new = st.first, [], []
+    for i, (h, e) in enumerate(zip(hashes, empty)):
+        if e:
+            st.empty_key += 1
+            groups.append(-1)
+            continue
+        rep = first.get(h)
+        if rep is None:
+            first[h] = rep = gid0 + i
+            new.append(i)
+        groups.append(rep)
+    st.group.extend(groups)
+    if st.near and new:
+        for i, text in zip(new, texts.gather(new).to_list()):
+            shard = st.reps % st.shards
+            st.shard_fhs[shard].write(orjson.dumps(text) + b"\n")
+            st.shard_rows[shard].append(gid0 + i)
+            st.reps += 1
