@@ -40,6 +40,9 @@ from typing import Any, Callable
 import orjson
 
 from dataforge.llm.faults import Fault, Latency, Reply, Scripted, _fault_picker, _unit, echo_reply
+from dataforge.llm.loopback_http import error_body as _error
+from dataforge.llm.loopback_http import send_bytes as _send_raw
+from dataforge.llm.loopback_http import send_json as _send
 from dataforge.llm.types import body_key
 
 __all__ = ["Reply", "Fault", "Latency", "Scripted", "RequestLog", "LoopbackServer", "echo_reply"]
@@ -312,29 +315,6 @@ def _arity(func) -> int:
     except (TypeError, ValueError):
         return 1
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-
-
-def _error(message: str, kind: str) -> dict:
-    return {"error": {"message": message, "type": kind, "param": None, "code": kind}}
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 408: "Request Timeout",
-            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable"}
-
-
-def _send(writer, status: int, payload: dict, headers: tuple = ()) -> bool:
-    return _send_raw(writer, status, orjson.dumps(payload), headers)
-
-
-def _send_raw(writer, status: int, data: bytes, headers: tuple = ()) -> bool:
-    extra = "".join(f"{k}: {v}\r\n" for k, v in headers)
-    head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(data)}\r\n{extra}\r\n")
-    if writer.is_closing():
-        return False
-    writer.write(head.encode("latin-1") + data)
-    return True
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:

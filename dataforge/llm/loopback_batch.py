@@ -33,6 +33,9 @@ from dataclasses import dataclass
 import orjson
 
 from dataforge.llm.faults import Fault, Reply
+from dataforge.llm.loopback_http import error_body as _error
+from dataforge.llm.loopback_http import send_bytes as _send_raw
+from dataforge.llm.loopback_http import send_json as _send
 from dataforge.llm.types import body_key
 
 
@@ -62,8 +65,6 @@ def batch_store(server) -> BatchStore:
 
 
 def dispatch(server, method: str, path: str, headers: dict, body: bytes, writer) -> bool:
-    from dataforge.llm.loopback import _error, _send, _send_raw
-
     store = batch_store(server)
     if store.script.outcome == "absent":  # a server without the Batch API (vLLM, Ollama...)
         return _send(writer, 404, _error(f"no route {method} {path}", "not_found"))
@@ -125,8 +126,6 @@ def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
 
 
 def _create(store: BatchStore, request: dict, writer) -> bool:
-    from dataforge.llm.loopback import _error, _send
-
     file_id = request.get("input_file_id")
     if file_id not in store.files:
         return _send(writer, 400, _error(f"no file {file_id}", "invalid_request_error"))
