@@ -76,7 +76,8 @@ _CODE_START = re.compile(
     r"SELECT |INSERT |UPDATE |DELETE |CREATE |ALTER |DROP |WITH |<\?php|@\w+|//|/\*|\*/|#\s|\}|\{|\)|\]|"
     r"print\(|console\.|echo |fn |impl |struct |func |pub |val |mod )")
 _CODE_END = re.compile(r"(?:[;{}(\[]|=>|->)\s*$")
-_CODE_INNER = re.compile(r"\w\(|\)\s*[{;:]|\b\w+\s*(?:==|!=|<=|>=|\+=|-=|:=|=)\s*\S|\w\.\w+\(|\[\w*\]|::|=>|->")
+# An assignment or comparison needs a name on its left: "221 = 13 × 17" is arithmetic in a sentence.
+_CODE_INNER = re.compile(r"\w\(|\)\s*[{;:]|\b[^\W\d]\w*\s*(?:==|!=|<=|>=|\+=|-=|:=|=)\s*\S|\w\.\w+\(|\[\w*\]|::|=>|->")
 # Runs of ordinary words (capitalised or lower case, not SQL-style CAPS) mark prose.
 _WORD = r"\b[^\W\d_][^\W\d_A-Z]*\b"
 _PROSE_RUN = re.compile(rf"{_WORD}(?:[ ,]+{_WORD}){{2,}}")

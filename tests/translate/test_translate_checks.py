@@ -50,10 +50,12 @@ def test_language_detection_is_deterministic_and_ignores_code():
 
 def test_code_only_fields_are_recognised():
     for code in ["def add(a, b):\n    return a + b", "SELECT name FROM users WHERE id = 1;", "print(sum([1, 2]))",
-                 "import numpy as np\nx = np.zeros(3)"]:
+                 "import numpy as np\nx = np.zeros(3)", "x = 5", "count += 1"]:
         assert looks_like_code(code), code
     for prose in ["Here is the code:", "Return the list sorted by price, then by name.", "Solve for x: 3x + 2 = 11",
-                  "1. Preheat the oven.\n2. Mix the flour (200 g) and sugar.", "What is 2 + 2?"]:
+                  "1. Preheat the oven.\n2. Mix the flour (200 g) and sugar.", "What is 2 + 2?",
+                  # sample_data dolly-0040: arithmetic in a sentence (it was kept in English in a Spanish row)
+                  "No. 221 is composite: 221 = 13 × 17."]:
         assert not looks_like_code(prose), prose
 
 
