@@ -44,7 +44,7 @@ AREAS: dict[str, tuple[list[str], list[str]]] = {
         ["dataforge/io/rowmap.py", "dataforge/io/atomic.py"],
         ["tests/io/test_io_bad_input.py", "tests/io/test_io_shapes.py", "tests/io/test_io_filetypes.py",
          "tests/io/test_io_chat_formats.py", "tests/io/test_io_ids_inspect.py", "tests/io/test_atomic_failures.py",
-         "tests/safety/test_outputs.py"],
+         "tests/io/test_rowmap_fields.py", "tests/safety/test_outputs.py"],
     ),
     "dedup": (
         ["dataforge/dedup/resolve.py"],
@@ -67,7 +67,7 @@ AREAS: dict[str, tuple[list[str], list[str]]] = {
     "llm": (
         ["dataforge/llm/journal.py", "dataforge/llm/limits.py", "dataforge/llm/breaker.py"],
         ["tests/llm/test_journal_limits.py", "tests/llm/test_breaker_secrets.py", "tests/llm/test_runner.py",
-         "tests/llm/test_journal_states.py",
+         "tests/llm/test_journal_states.py", "tests/llm/test_retry_and_breaker_values.py",
          # 2-4 s each and covering nearly every function: kept out so a run fits in minutes on 2 shared cores
          "--deselect", "tests/llm/test_runner.py::test_no_row_lost_or_duplicated_under_every_fault",
          "--deselect", "tests/llm/test_runner.py::test_sliding_window_does_not_wait_for_the_slowest",
