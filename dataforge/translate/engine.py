@@ -38,6 +38,19 @@ from dataforge.translate.protect import ProtectionError, restore
 RequestMaker = Callable[[list[Item], str, str, str], ChatRequest]
 LENGTH_RATIO = (0.2, 5.0)  # translated/source letters outside this: truncated or padded
 LENGTH_MIN_LETTERS = 40
+UNCHANGED_MIN_WORDS = 3  # a row whose every field comes back unchanged, with this many words of prose: untranslated
+
+
+def _repeats_source(send: dict, restored: dict) -> bool:
+    """Every field came back exactly as sent, and there was prose to translate (not just names or numbers).
+    The language check alone misses this for fields under MIN_LETTERS letters."""
+    def norm(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    if not send or any(norm(restored[k]) != norm(m.source) for k, m in send.items()):
+        return False
+    words = sum(len([w for w in prose_of(m.source).split() if any(c.isalpha() for c in w)]) for m in send.values())
+    return words >= UNCHANGED_MIN_WORDS
 
 
 @dataclass(slots=True, eq=False)
@@ -256,6 +269,8 @@ class Engine:
                         " (truncated or padded)")
             restored[key] = text
         if job.phase == "forward":
+            if _repeats_source(unit.plan.send, restored):
+                return "untranslated: the reply repeats the source text"
             unit.reply, unit.texts = dict(fields), restored
             return None
         score = row_score({k: m.source for k, m in unit.plan.send.items()}, restored)
