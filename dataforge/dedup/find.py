@@ -19,6 +19,9 @@ tests/test_dedup_report_agree.py holds the two to it on real files.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from array import array
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Sequence
@@ -178,10 +181,16 @@ def candidate_clusters(texts: Sequence[str], rows: np.ndarray, ngram: int, bands
             ri, rj = find(i), find(j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
-    members: dict[int, list[int]] = {}
-    for i in range(rows.size):
-        members.setdefault(find(i), []).append(int(rows[i]))
-    return [np.array(sorted(m), dtype=np.int64) for m in members.values() if len(m) > 1]
+    # Roots by pointer jumping, then clusters ordered by their first row (no Python object per row).
+    root = np.asarray(parent, dtype=np.int64)
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    order = np.argsort(root, kind="stable")
+    bounds = np.flatnonzero(np.diff(root[order])) + 1
+    return [rows[g] for g in np.split(order, bounds) if g.size > 1]
 
 
 class _OnDemand:
@@ -201,20 +210,153 @@ def find_duplicates(keys: Sequence[str | None], prompts: Sequence[str | None] | 
     `keys[i]` is row i's key text (`keys.row_keys`), None for a row dedup would
     reject as unreadable; `prompts[i]` its prompt, for the "same prompt" count.
     """
-    bands = choose_bands(threshold)
-    group, skipped, empty = groups_of(keys)
-    n = len(keys)
-    reps = np.flatnonzero(group == np.arange(n))
-    clusters: list[np.ndarray] = []
-    if reps.size >= 2:
-        with progress_bar("duplicates: MinHash", total=int(reps.size), unit="keys") as bar:
-            clusters = candidate_clusters(keys, reps, ngram, bands, bar)
-    shingles = _OnDemand(keys, ngram)  # computed per cluster as it is checked, not held for every row
-    prep = SimpleNamespace(rows=n, contaminated={}, group=group, lengths=np.zeros(n, dtype=np.int64),
-                           scores=np.full(n, np.nan))
-    dec = resolve(prep, clusters, keep=KeepRule("first"), threshold=threshold, exact=True, shingles=shingles)
-    prompt_group = groups_of(prompts)[0] if prompts is not None else np.empty(0, dtype=np.int64)
-    return Found(dec, group, prompt_group, same_prompt(prompt_group, dec.status), skipped, empty, bands)
+    finder = DuplicateFinder(threshold=threshold, ngram=ngram, texts=keys)
+    finder.add(keys, prompts)
+    return finder.finish()
 
 
-__all__ = ["EXACT", "KEPT", "NEAR", "Found", "find_duplicates", "groups_of", "signatures", "permutations"]
+def _first_of_equal(hashes: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """Per row: the first row with the same hash (state 0), else -1: `groups_of` from hashes."""
+    group = np.full(hashes.size, -1, dtype=np.int64)
+    idx = np.flatnonzero(state == 0)
+    if idx.size:
+        _, first, inverse = np.unique(hashes[idx], return_index=True, return_inverse=True)
+        group[idx] = idx[first[inverse.ravel()]]
+    return group
+
+
+class DuplicateFinder:
+    """`find_duplicates`, fed block by block (the report reads a file once, in blocks).
+
+    Of each row it keeps two 64-bit hashes (normalised key and prompt) and a
+    state byte; the key texts go to an unnamed temporary file (`KeyTexts`), read
+    back for the MinHash signatures of the group representatives and for the
+    exact similarity check of the rows in candidate clusters. So memory grows by
+    ~17 bytes a row, not by the texts; the decisions are those of one call with
+    every row (tests/quality/test_batches.py).
+    """
+
+    def __init__(self, *, threshold: float = THRESHOLD, ngram: int = NGRAM, texts: Sequence[str | None] | None = None):
+        self.threshold, self.ngram = threshold, ngram
+        self._given = texts  # the caller holds every key text already: no temporary file
+        self.texts = texts if texts is not None else KeyTexts()
+        self._key_hash, self._prompt_hash = array("Q"), array("Q")
+        self._key_state, self._prompt_state = array("b"), array("b")  # 0: text, 1: None, 2: empty
+        self._prompts = False
+
+    def add(self, keys: Sequence[str | None], prompts: Sequence[str | None] | None = None) -> None:
+        _hash_into(keys, self._key_hash, self._key_state)
+        if prompts is not None:
+            self._prompts = True
+            _hash_into(prompts, self._prompt_hash, self._prompt_state)
+        if self._given is None:
+            self.texts.extend(keys)
+
+    def finish(self) -> Found:
+        bands = choose_bands(self.threshold)
+        key_state = np.frombuffer(self._key_state, dtype=np.int8) if len(self._key_state) else np.empty(0, np.int8)
+        group = _first_of_equal(_u64(self._key_hash), key_state)
+        skipped, empty = int(np.count_nonzero(key_state == 1)), int(np.count_nonzero(key_state == 2))
+        n = group.size
+        texts = self.texts
+        if isinstance(texts, KeyTexts):
+            texts.seal()
+        reps = np.flatnonzero(group == np.arange(n))
+        clusters: list[np.ndarray] = []
+        if reps.size >= 2:
+            with progress_bar("duplicates: MinHash", total=int(reps.size), unit="keys") as bar:
+                clusters = candidate_clusters(texts, reps, self.ngram, bands, bar)
+        shingles = _OnDemand(texts, self.ngram)  # computed per cluster as it is checked, not held for every row
+        prep = SimpleNamespace(rows=n, contaminated={}, group=group, lengths=np.zeros(n, dtype=np.int64),
+                               scores=np.full(n, np.nan))
+        dec = resolve(prep, clusters, keep=KeepRule("first"), threshold=self.threshold, exact=True,
+                      shingles=shingles)
+        if self._prompts:
+            prompt_state = np.frombuffer(self._prompt_state, dtype=np.int8)
+            prompt_group = _first_of_equal(_u64(self._prompt_hash), prompt_state)
+        else:
+            prompt_group = np.empty(0, dtype=np.int64)
+        if isinstance(texts, KeyTexts):
+            texts.close()
+        return Found(dec, group, prompt_group, same_prompt(prompt_group, dec.status), skipped, empty, bands)
+
+
+    def close(self) -> None:
+        """Drop the temporary file of key texts (finish does it too)."""
+        if isinstance(self.texts, KeyTexts):
+            self.texts.close()
+
+
+def _u64(values: array) -> np.ndarray:
+    return np.frombuffer(values, dtype=np.uint64) if len(values) else np.empty(0, np.uint64)
+
+
+def _hash_into(texts: Sequence[str | None], hashes: array, state: array) -> None:
+    """groups_of's per-row work: the exact hash of the normalised text, or why there is none."""
+    for text in texts:
+        if text is None:
+            hashes.append(0)
+            state.append(1)
+            continue
+        norm = normalize(text)
+        if not norm:
+            hashes.append(0)
+            state.append(2)
+            continue
+        hashes.append(exact_hash(norm))
+        state.append(0)
+
+
+class KeyTexts:
+    """Texts appended to an unnamed temporary file (gone when closed or when the process dies).
+
+    Reading row by row in increasing order (the signatures) costs one read per
+    `WINDOW` rows; a lone row (a cluster member) one read of its own bytes.
+    """
+
+    WINDOW = 4096
+
+    def __init__(self):
+        self._fh = tempfile.TemporaryFile()
+        self._offsets = array("q", [0])
+        self._win_start = self._win_end = 0
+        self._win: list[str] = []
+        self._last = -2
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def extend(self, texts: Sequence[str | None]) -> None:
+        blob = [(t or "").encode("utf-8", "surrogatepass") for t in texts]
+        end = self._offsets[-1]
+        for b in blob:
+            end += len(b)
+            self._offsets.append(end)
+        self._fh.write(b"".join(blob))
+
+    def seal(self) -> None:
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+        self._win = []
+
+    def _read(self, start: int, end: int) -> bytes:
+        return os.pread(self._fh.fileno(), self._offsets[end] - self._offsets[start], self._offsets[start])
+
+    def __getitem__(self, row: int) -> str:
+        row = int(row)
+        if self._win_start <= row < self._win_end:
+            return self._win[row - self._win_start]
+        last, self._last = self._last, row
+        if last < row <= last + 64:  # reading on in order (the signatures): fetch a window at once
+            end = min(row + self.WINDOW, len(self))
+            data, base = self._read(row, end), self._offsets[row]
+            self._win = [data[self._offsets[i] - base:self._offsets[i + 1] - base].decode("utf-8", "surrogatepass")
+                         for i in range(row, end)]
+            self._win_start, self._win_end = row, end
+            return self._win[0]
+        return self._read(row, row + 1).decode("utf-8", "surrogatepass")
+
+
+__all__ = ["EXACT", "KEPT", "NEAR", "DuplicateFinder", "Found", "find_duplicates", "groups_of", "signatures", "permutations"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from dataforge.dedup.find import NEAR, find_duplicates
+from dataforge.dedup.find import NEAR, Found
 from dataforge.dedup.keys import NGRAM, THRESHOLD, default_key
 from dataforge.quality.findings import Finding, by_rate, plural
 from dataforge.quality.stats import share
@@ -64,12 +64,12 @@ def method(kind: str) -> str:
             + "; the first row of each group is kept")
 
 
-def section(frame: pl.DataFrame, kind: str) -> dict:
-    """The duplicates section: exact groups, repeated prompts, near clusters, and dedup's counts."""
+def section(frame: pl.DataFrame, kind: str, found: Found) -> dict:
+    """The duplicates section: exact groups, repeated prompts, near clusters, and dedup's counts.
+
+    `found`: dedup's decisions for the frame's rows (`frame.Loaded.duplicates.finish()`).
+    """
     rows = frame.height
-    keys = frame["dedup_key"].to_list()
-    prompts = frame["dedup_prompt"].to_list()
-    found = find_duplicates(keys, prompts)
     dec, ids = found.decisions, frame["id"]
     all_rows = np.arange(rows)
 

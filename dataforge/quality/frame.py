@@ -8,10 +8,12 @@ A multi-turn conversation becomes one row: its user turns joined as the
 instruction and its assistant turns joined as the output (`turns` keeps the
 count), so lengths and signals cover every turn.
 
-`dedup_key` and `dedup_prompt` hold what `dataforge dedup` compares for each
-record (its default key and the prompt, from `dataforge.dedup.keys`, turn
-order included), or null for a row that dedup's reader would reject (empty
-required text): the duplicates section counts exactly what dedup would.
+What `dataforge dedup` compares for each record (its default key and the
+prompt, from `dataforge.dedup.keys`, turn order included; None for a row that
+dedup's reader would reject) goes, block by block, to a
+`dedup.find.DuplicateFinder`, which keeps hashes and spills the key texts to a
+temporary file: the frame holds the text fields once, and the duplicates
+section counts exactly what dedup would.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dataforge.dedup.find import DuplicateFinder
 from dataforge.dedup.keys import row_keys
 from dataforge.errors import InputError
 from dataforge.io import Reject, RejectSink, RowError, read_dataset
@@ -46,6 +49,7 @@ class Loaded:
     read: int
     rejected: int
     rejects: dict = field(default_factory=dict)
+    duplicates: DuplicateFinder | None = None  # fed with every row's dedup key and prompt
 
     @property
     def text_fields(self) -> tuple[str, ...]:
@@ -100,10 +104,16 @@ def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
                              "inspect and dedup read it; the report does not cover plain text yet")
         on_rows = on_open(ds) if on_open else None
         fields = TEXT_FIELDS[ds.kind]
-        names = ("id", "file", "line", *fields, "category", "lang", "system", "turns", "dedup_key", "dedup_prompt")
+        names = ("id", "file", "line", *fields, "category", "lang", "system", "turns")
         files = {str(f.path): i for i, f in enumerate(ds.files)}
-        parts = _fill(ds, fields, names, files, on_rows)
+        finder = DuplicateFinder()
+        try:
+            parts = _fill(ds, fields, names, files, on_rows, finder)
+        except BaseException:
+            finder.close()
+            raise
     if ds.stats.read == 0:
+        finder.close()
         raise InputError(f"{_name(data)}: no rows to report on (the input is empty)",
                          "check that you passed the right file")
     frame = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=_schema(names))
@@ -111,7 +121,7 @@ def load_frame(data, *, mapping=None, fmt: str | None = None, rejects_path=None,
     return Loaded(
         frame=frame, kind=ds.kind, shape=ds.shape,
         files=[{"path": str(f.path), "type": f.type, "shape": ds.shapes[f]} for f in ds.files],
-        read=ds.stats.read, rejected=sink.count, rejects=_rejects_summary(sink),
+        read=ds.stats.read, rejected=sink.count, rejects=_rejects_summary(sink), duplicates=finder,
     )
 
 
@@ -121,25 +131,29 @@ def _schema(names) -> dict:
     return schema
 
 
-def _fill(ds, fields: tuple[str, ...], names, files: dict[str, int], on_rows=None) -> list[pl.DataFrame]:
+def _fill(ds, fields: tuple[str, ...], names, files: dict[str, int], on_rows,
+          finder: DuplicateFinder) -> list[pl.DataFrame]:
     """The records as frames of OFFER_ROWS rows each: Python lists never hold more than that."""
     parts: list[pl.DataFrame] = []
     schema = _schema(names)
     cols: dict[str, list] = {name: [] for name in names}
+    keys: list[str | None] = []
+    prompts: list[str | None] = []
 
     def flush() -> None:
         if not cols["id"]:
             return
         if on_rows is not None:
             on_rows(OFFER_ROWS * len(parts), {name: cols[name] for name in fields})
+        finder.add(keys, prompts)
         parts.append(pl.DataFrame(cols, schema=schema))
-        for values in cols.values():
+        for values in (*cols.values(), keys, prompts):
             values.clear()
 
     # Appending to plain lists and building a frame per block is the fastest way from records to polars.
     id_, file_, line_ = cols["id"].append, cols["file"].append, cols["line"].append
     cat_, lang_, sys_, turns_ = (cols[n].append for n in ("category", "lang", "system", "turns"))
-    key_, prompt_ = cols["dedup_key"].append, cols["dedup_prompt"].append
+    key_, prompt_ = keys.append, prompts.append
     text_cols = [(name, cols[name].append) for name in fields]
     ids = cols["id"]
     for record in ds:

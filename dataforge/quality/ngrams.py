@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 NGRAM = 3
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 20_000  # rows per chunk: its word lists and n-gram arrays are the report's largest transient (~3 KB a row)
 # Odd 64-bit multipliers (from splitmix64) weight each position so "a b c" != "c b a".
 _WEIGHTS = (np.uint64(1), np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9),
             np.uint64(0x94D049BB133111EB), np.uint64(0xD6E8FEB86659FD93))
@@ -48,9 +48,10 @@ class Chunk:
     full: np.ndarray  # bool: the n-gram has all n words (short rows give one partial n-gram)
 
 
-def chunks(frame: pl.DataFrame, fields, n: int = NGRAM, chunk_rows: int = CHUNK_ROWS,
+def chunks(frame: pl.DataFrame, fields, n: int = NGRAM, chunk_rows: int | None = None,
            seed: int = 0) -> Iterator[dict[str, Chunk]]:
     """Hashed word n-grams of each text field, `chunk_rows` rows at a time (memory stays flat)."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     for start in range(0, frame.height, chunk_rows):
         part = frame.slice(start, chunk_rows)
         # all fields in one select, so polars normalises them in parallel

@@ -73,6 +73,7 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
                              loaded.rejected, loaded.rejected / loaded.read, [], "rejects"))
     if frame.height == 0:
         job[0].close()
+        loaded.duplicates.close()
         found.append(Finding("no_usable_rows", "high", "no usable rows", "every row was rejected; see below.",
                              loaded.read, 1.0, [], "rejects"))
         report.update(findings=[f.to_dict() for f in rank(found)], examples={}, timings=timings)
@@ -85,7 +86,7 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
             report["lengths"] = lengths.section(frame, fields, counter.note)
             found += lengths.findings(report["lengths"], frame.height)
             bar.advance()
-            dup = duplicates.section(frame, loaded.kind)  # what `dedup` with defaults would remove
+            dup = duplicates.section(frame, loaded.kind, loaded.duplicates.finish())  # what `dedup` would remove
             report["duplicates"] = dup
             found += duplicates.findings(dup, frame.height, loaded.kind)
             timings["duplicates"] = _lap(t)
@@ -115,6 +116,7 @@ def build_report(data, *, tokenizer=None, sample: int = languages.DEFAULT_SAMPLE
         timings["languages_wait"] = _lap(t)
     finally:
         job[0].close()
+        loaded.duplicates.close()
     ranked = rank(found)
     report["findings"] = [f.to_dict() for f in ranked]
     report["examples"] = examples(frame, fields, report)
