@@ -29,8 +29,11 @@ import xxhash
 from dataforge.dedup.keys import _ANS, _SEP
 from dataforge.dedup.text import normalize
 
-_PUNCT = r"""[.,;:!?"'`]+"""  # text._FOLD's ASCII members
-_SPACES = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # str.split()'s ASCII whitespace
+# text.normalize on ASCII: lower case, then each run of _FOLD's ASCII punctuation and str.split()'s ASCII
+# whitespace becomes one space (trimmed at the ends). Runs already one space are left alone (far fewer
+# replacements; the result is the same).
+_RUN = r"""[.,;:!?"'`\t\n\x0b\x0c\r\x1c-\x1f ]"""
+_CHANGE = _RUN + r"{2,}|" + r"""[.,;:!?"'`\t\n\x0b\x0c\r\x1c-\x1f]"""
 _NON_ASCII = r"[^\x00-\x7f]"
 
 
@@ -59,9 +62,8 @@ def _whole() -> pl.Expr:
 
 def _normalized(texts: pl.Series) -> pl.Series:
     """text.normalize of each text: by columns for ASCII texts, by `normalize` for the others."""
-    ascii_form = (texts.str.to_lowercase().str.replace_all(_PUNCT, " ").str.replace_all(_SPACES, " ")
-                  .str.strip_chars(" "))
-    other = texts.str.contains(_NON_ASCII)
+    ascii_form = texts.str.to_lowercase().str.replace_all(_CHANGE, " ").str.strip_chars(" ")
+    other = texts.str.len_bytes() != texts.str.len_chars()
     if not other.any():
         return ascii_form
     idx = other.arg_true().to_list()
@@ -70,6 +72,29 @@ def _normalized(texts: pl.Series) -> pl.Series:
     for i, text in zip(idx, originals):
         values[i] = normalize(text)
     return pl.Series(values, dtype=pl.String)
+
+
+def _whole_normalized(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """(normalize(whole_text), normalize(prompt_text)) per row, each text normalised once: the field marks
+    stand alone between spaces, so the whole key's normal form is its parts' normal forms around them."""
+    marked = frame.select(pl.any_horizontal([pl.col(c).str.contains("[\x01\x02]") for c in
+                                             ("instruction", "context", "output", "system")]).any()).item()
+    if marked:  # _clean changes these texts: the prompt key and the whole key differ in more than the marks
+        return _normalized(frame.select(_whole()).to_series()), _normalized(frame.select(_prompt()).to_series())
+    prompt = _normalized(frame.select(_prompt()).to_series())
+    parts = frame.select(prompt.alias("p"), _normalized(frame["output"]).alias("o"), pl.col("system"))
+    has_system = (parts["system"] != "").any()
+    if has_system:
+        parts = parts.with_columns(_normalized(parts["system"]).alias("s"))
+    p, o = pl.col("p"), pl.col("o")
+    pieces = [pl.when(p != "").then(p + " ").otherwise(pl.lit("")), pl.lit("\x02"),
+              pl.when(o != "").then(" " + o).otherwise(pl.lit(""))]
+    if has_system:
+        s = pl.col("s")
+        system = pl.when(pl.col("system") != "").then(
+            pl.concat_str([pl.when(s != "").then(s + " ").otherwise(pl.lit("")), pl.lit("\x01 ")]))
+        pieces.insert(0, system.otherwise(pl.lit("")))
+    return parts.select(pl.concat_str(pieces)).to_series(), prompt
 
 
 def _hashes(series: pl.Series) -> list[int]:
@@ -123,12 +148,13 @@ def add_batch(frame: pl.DataFrame, name: str, first_line: int, st: Any) -> None:
     st.lines.extend(range(first_line, first_line + n))
     st.lengths.extend([0] * n)
     st.scores.extend([math.nan] * n)
-    texts = frame.select(_whole() if st.key_preset == "all" else _prompt()).to_series()  # keys.KeySpec.text
-    norms = _normalized(texts)
+    if st.key_preset == "all":
+        norms, p_norms = _whole_normalized(frame)
+    else:
+        norms = p_norms = _normalized(frame.select(_prompt()).to_series())
     hashes = _hashes(norms)
     empty = (norms == "").to_list()
     if st.track_prompts:
-        p_norms = _normalized(frame.select(_prompt()).to_series())
         p_empty = (p_norms == "").to_list()
         setdefault = st.first_prompt.setdefault
         st.prompt_group.extend([-1 if e else setdefault(h, gid0 + i)
@@ -146,7 +172,8 @@ def add_batch(frame: pl.DataFrame, name: str, first_line: int, st: Any) -> None:
         groups.append(rep)
     st.group.extend(groups)
     if st.near and new:
-        for i, text in zip(new, texts.gather(new).to_list()):
+        texts = frame[new].select(_whole() if st.key_preset == "all" else _prompt()).to_series()  # KeySpec.text
+        for i, text in zip(new, texts.to_list()):
             shard = st.reps % st.shards
             st.shard_fhs[shard].write(orjson.dumps(text) + b"\n")
             st.shard_rows[shard].append(gid0 + i)

@@ -69,6 +69,11 @@ def _output(out: str):
                     written[0] += 1
                     fh.write(line)
 
+                def bulk(lines: bytes, count: int) -> None:  # several lines in one write
+                    written[0] += count
+                    fh.write(lines)
+
+                write.bulk = bulk
                 yield write
                 if not written[0] and keeps_earlier_outputs() and os.path.lexists(out):
                     raise _KeepEarlier  # the run will fail: leave the earlier output as it was
@@ -77,6 +82,44 @@ def _output(out: str):
         return
     with open_writer(out) as writer:
         yield lambda line: writer.write(orjson.loads(line))
+
+
+def _runs(rows, status: np.ndarray, bulk, block: int = 16 << 20):
+    """(row number, line) for each row of rows.jsonl; with `bulk` (the output takes bytes as they are),
+    runs of kept rows go to it in one write each and come back as (count, None)."""
+    if bulk is None:
+        yield from enumerate(rows)
+        return
+    gid, rest = 0, b""
+    while True:
+        block_data = rows.read(block)
+        data = rest + block_data
+        if not data:
+            return
+        cut = data.rfind(b"\n") + 1 if block_data else len(data)
+        if cut == 0:
+            rest = data
+            continue
+        data, rest = data[:cut], data[cut:]
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+        if not data.endswith(b"\n"):  # a last line without its line end
+            ends = np.append(ends, len(data))
+        n = len(ends)
+        starts = np.concatenate(([0], ends[:-1]))
+        removed = np.flatnonzero(status[gid:gid + n] != 0)
+        pos = 0  # the first row of the current run of kept rows
+        for r in removed.tolist():
+            if r > pos:
+                bulk(data[starts[pos]:starts[r]], r - pos)
+                yield r - pos, None
+            yield gid + r, data[starts[r]:ends[r]]
+            pos = r + 1
+        if n > pos:
+            bulk(data[starts[pos]:], n - pos)
+            yield n - pos, None
+        gid += n
+        if not block_data:
+            return
 
 
 def finalize(cfg: FinalizeConfig) -> dict:
@@ -102,14 +145,17 @@ def finalize(cfg: FinalizeConfig) -> dict:
         status = dec.status
         with _output(cfg.out) as write, open(work / "rows.jsonl", "rb") as rows, \
                 progress_bar("dedup: write", total=prep.rows, unit="rows") as bar:
-            for gid, line in enumerate(rows):
-                if status[gid] == 0:
+            for gid, line in _runs(rows, status, write.bulk if hasattr(write, "bulk") else None):
+                if line is None:  # a run of kept rows already copied as it was
+                    bar.advance(gid)
+                elif status[gid] == 0:
                     write(line)
+                    bar.advance(1)
                 else:
                     file, lineno = prep.where(gid)
                     sink.add(Reject(reason(dec, prep, gid), file=file, line=lineno, id=prep.ids[gid],
                                     row=orjson.loads(line)))
-                bar.advance(1)
+                    bar.advance(1)
         written = int(np.count_nonzero(status == 0))
     clusters_written = 0
     if cfg.clusters_path:

@@ -25,6 +25,7 @@ from typing import Iterator
 import orjson
 import polars as pl
 
+from dataforge.io.columnar_ahead import ahead
 from dataforge.io.files import DataFile
 from dataforge.io.rawread import _BOM, _NEST_CHECK, _slow_parse, _unstorable, max_line_bytes, open_binary, reading_rows
 from dataforge.io.rejects import Reject
@@ -66,8 +67,8 @@ def batches(ds) -> Iterator[pl.DataFrame | Record]:
                 yield from ds._records(df, name, shape, seen_ids, next_copy)
                 continue
             chunks = _jsonl_chunks(df, shape) if df.type == "jsonl" else _parquet_chunks(df)
-            for first_line, frame, raw_rows in chunks:
-                mapped = _plain_frame(frame, shape, ds.require_text) if frame is not None else None
+            # parse and map the next batches in a thread (polars lets go of the GIL) while ids are hashed here
+            for first_line, mapped, raw_rows in ahead(_mapped(chunks, shape, ds.require_text)):
                 if mapped is not None:
                     mapped = _assign_ids(mapped, seen_ids, next_copy, ds)
                 if mapped is None:  # the row path, for this batch only
@@ -86,6 +87,11 @@ def batches(ds) -> Iterator[pl.DataFrame | Record]:
             if ds.progress is not None and ds.stats.read > ds._shown:
                 ds.progress.advance(ds.stats.read - ds._shown)
                 ds._shown = ds.stats.read
+
+
+def _mapped(chunks, shape: str, check: bool):
+    for first_line, frame, raw_rows in chunks:
+        yield first_line, (_plain_frame(frame, shape, check) if frame is not None else None), raw_rows
 
 
 # ---- JSON lines ---------------------------------------------------------------

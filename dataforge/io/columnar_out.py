@@ -76,8 +76,10 @@ def _openai_line() -> pl.Expr:
 def json_lines(frame: pl.DataFrame, target: str) -> memoryview:
     """The rows as JSON lines, each ending in \\n: one buffer, read in place."""
     if target == "instruction":
-        fields = pl.struct("id", "instruction", "context", "output", "lang", "category").struct.json_encode()
-        line = pl.concat_str([fields.str.head(-1), pl.lit(',"meta":'), _meta_json(), pl.lit("}\n")])
+        parts = []
+        for i, name in enumerate(("id", "instruction", "context", "output", "lang", "category")):
+            parts += [pl.lit(("{" if not i else ",") + f'"{name}":'), _json(pl.col(name))]
+        line = pl.concat_str([*parts, pl.lit(',"meta":'), _meta_json(), pl.lit("}\n")])
     else:
         line = _openai_line()
     arr = frame.select(line).to_series().to_arrow()

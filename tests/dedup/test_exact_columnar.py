@@ -103,3 +103,29 @@ def test_alpaca_with_system_prompts_and_bad_rows(tmp_path, monkeypatch, taken):
     row, col = _both(src, tmp_path, monkeypatch, exact=True, near=True)
     assert col == row
     assert row[0][2] >= 2 and 0 < sum(taken) < 60  # rejects on read, and both paths took part
+
+
+@pytest.mark.parametrize("block", [7, 16, 1 << 20])
+def test_finalize_copies_runs_of_kept_rows_and_hands_back_the_removed(block):
+    """finalize's bulk copy: kept rows reach the output in order, removed rows come back with their number."""
+    import io
+
+    import numpy as np
+
+    from dataforge.dedup.finalize import _runs
+
+    lines = [f'{{"r": {i}}}\n'.encode() for i in range(12)]
+    status = np.array([0, 1, 1, 0, 0, 0, 2, 0, 0, 0, 0, 1], dtype=np.int8)
+    copied, counted = [], []
+
+    def bulk(data: bytes, count: int) -> None:
+        copied.append(data)
+        counted.append(count)
+
+    data = b"".join(lines)[:-1]  # the last line without its line end
+    got = list(_runs(io.BytesIO(data), status, bulk, block=block))
+    removed = [(gid, line) for gid, line in got if line is not None]
+    assert [gid for gid, _ in removed] == [1, 2, 6, 11]
+    assert [line.rstrip(b"\n") for _, line in removed] == [lines[i].rstrip(b"\n") for i in (1, 2, 6, 11)]
+    assert b"".join(copied) == b"".join(lines[i] for i in range(12) if status[i] == 0)
+    assert sum(counted) == 8 == sum(gid for gid, line in got if line is None)
