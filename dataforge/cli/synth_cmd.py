@@ -82,9 +82,9 @@ def _options(kw: dict):
     from dataforge.synth.engine import SynthOptions
 
     from dataforge.llm.batch_run import run_flags
-    from dataforge.llm.cost import resolve_prices
 
-    prices = resolve_prices(kw.get("model"), kw.get("price"), kw.get("price_in"), kw.get("price_out"))
+    check_conflicts(kw.get("backend", "openai"), kw.get("batch") or kw.get("batch_retry"))
+    prices = resolve_prices_flags(kw.get("model"), kw.get("price"), kw.get("price_in"), kw.get("price_out"))
     from dataforge.llm.policy import parse_concurrency
 
     concurrency, adaptive = parse_concurrency(kw.get("concurrency", "auto"))
@@ -100,6 +100,23 @@ def _options(kw: dict):
                         prompts_dir=kw.get("prompts_dir"), fresh=kw.get("fresh", False),
                         batch_size=kw.get("batch_size", 8), policy=policy, mapping=kw.get("mapping") or None,
                         fmt=kw.get("fmt"))
+
+
+def check_conflicts(backend: str, batch: bool) -> None:
+    """Options that cannot go together: a usage error (exit 2) before anything is loaded or created."""
+    if batch and backend == "transformers":
+        raise click.UsageError("--batch needs --backend openai (the OpenAI Batch API); drop --batch to run a"
+                               " local model")
+
+
+def resolve_prices_flags(model, price, price_in, price_out):
+    """--price / --price-in / --price-out (else the price table); a bad value is a usage error (exit 2)."""
+    from dataforge.llm.cost import PriceError, resolve_prices
+
+    try:
+        return resolve_prices(model, price, price_in, price_out)
+    except PriceError as exc:
+        raise click.UsageError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from None
 
 
 def _concurrency(value) -> str:

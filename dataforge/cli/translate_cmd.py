@@ -100,10 +100,12 @@ def translate_cmd(ctx, data, out, to, mix, source_lang, fields, backend, model, 
     base_url = _base_urls({"base_url": base_url, "endpoints_file": endpoints_file})  # one URL, or several
     concurrency, adaptive = parse_concurrency(concurrency)
 
+    from dataforge.cli.synth_cmd import check_conflicts, resolve_prices_flags
     from dataforge.llm.batch_run import run_flags
-    from dataforge.llm.cost import DryRun, resolve_prices
+    from dataforge.llm.cost import DryRun
 
-    prices = resolve_prices(model if backend == "openai" else None, price, price_in, price_out)
+    check_conflicts(backend, batch or batch_retry)
+    prices = resolve_prices_flags(model if backend == "openai" else None, price, price_in, price_out)
     policy = RunPolicy(concurrency=concurrency, adaptive=adaptive, timeout=timeout, max_retries=max_retries,
                        max_retry_wait=max_retry_wait, rpm=rpm, tpm=tpm, max_cost=max_cost,
                        max_tokens=max_total_tokens, prices=prices,

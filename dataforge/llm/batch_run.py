@@ -18,7 +18,7 @@ import asyncio
 import sys
 
 from dataforge.llm.batch import BatchCancelled, BatchClient, BatchPlan, Ledger
-from dataforge.llm.cost import DryRun, batch_factor, estimate, preflight
+from dataforge.llm.cost import DryRun, batch_factor, estimate, preflight, request_tokens
 from dataforge.llm.limits import Prices
 from dataforge.llm.policy import Interrupted
 from dataforge.llm.types import Completion, Usage
@@ -56,6 +56,10 @@ class PrimedBackend:
         self.served = 0
         self.served_usage = Usage()
         self.sync_usage = Usage()
+
+    def prepaid(self, key: str) -> bool:
+        """An answer the batch gave and that was paid for: the runner takes it even after a budget stop."""
+        return key in self.answers
 
     async def complete(self, request):
         answer = self.answers.pop(request.key, None)
@@ -95,6 +99,9 @@ def _batched_with(session, ledger, run, requests, validate, description, on_resu
         entry = journal.get(request.key) if journal is not None else None
         if entry is None or entry.state != "done":
             todo.setdefault(request.key, request)
+    todo, held = _within_budget(session, todo)
+    if held:  # the budget is spent by the estimate: these are not sent, by the batch or synchronously
+        session.stopped = session.stopped or held
     answers, finished = {}, []
     rounds = 1 + (plan.retry_rounds if plan.retry == "batch" else 0)
     with _Status(description, len(todo), session.show_progress) as show:
@@ -127,6 +134,39 @@ def _batched_with(session, ledger, run, requests, validate, description, on_resu
     for batch in finished:  # their answers are in the journal now: a rerun does not attach again
         ledger.close_batch(batch.id, batch.status)
     return results
+
+
+def _within_budget(session, todo: dict) -> tuple[dict, str | None]:
+    """The requests the budget left (--max-tokens, --max-cost at the batch price) covers by the estimate,
+    in order, and why the rest are held back (None when all fit). A batch's answers are paid for
+    whatever the run does next, so the budget is applied before submitting, never to answers."""
+    policy, stats = session.policy, session.stats
+    if not todo or (policy.max_tokens is None and policy.max_cost is None and session.stopped is None):
+        return todo, None
+    if session.stopped is not None:
+        return {}, session.stopped
+    journal = session.journal.path if session.journal is not None else None
+    sizes = request_tokens(list(todo.values()), journal)
+    prices = policy.prices
+    factor = batch_factor()
+    tokens_left = None if policy.max_tokens is None else policy.max_tokens - stats.usage.total
+    cost_left = None if policy.max_cost is None or prices is None else policy.max_cost - stats.cost
+    kept, tokens, cost = {}, 0, 0.0
+    for (key, request), (n_in, n_out) in zip(todo.items(), sizes):
+        tokens += n_in + n_out
+        cost += (n_in * prices.input + n_out * prices.output) / 1e6 * factor if prices is not None else 0.0
+        if (tokens_left is not None and tokens > tokens_left) or (cost_left is not None and cost > cost_left):
+            break
+        kept[key] = request
+    if len(kept) == len(todo):
+        return todo, None
+    each = sum(a + b for a, b in sizes) / len(sizes)
+    if tokens_left is not None and tokens > tokens_left:
+        budget = f"--max-tokens {policy.max_tokens:,} ({max(tokens_left, 0):,} left)"
+    else:
+        budget = f"--max-cost {policy.max_cost:g} (${max(cost_left, 0):.4f} left at the batch price)"
+    return kept, (f"budget: {budget} covers {len(kept):,} of {len(todo):,} batch requests by the estimate"
+                  f" (~{each:,.0f} tokens each); a rerun with a larger budget sends the rest")
 
 
 def _wait(session, coro):

@@ -71,28 +71,97 @@ def batch_factor() -> float:
     return float(price_table().get("batch_factor", 0.5))
 
 
+class PriceError(ConfigError):
+    """A --price / --price-in / --price-out value that cannot be used (the CLI makes it a usage error, exit 2)."""
+
+
+def _problem(value) -> tuple[float, str | None]:
+    """(the price, what is wrong with it or None)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0, "is not a number"
+    if number != number or number in (float("inf"), float("-inf")):
+        return 0.0, "is not a finite number"
+    if number < 0:  # a negative price makes every estimate negative: --max-cost would never stop a run
+        return number, "is negative: a price cannot be below 0"
+    return number, None
+
+
+def _price_value(value, flag: str) -> float:
+    number, problem = _problem(value)
+    if problem:
+        raise PriceError(f"{flag} {value} {problem}", "USD per million tokens, e.g. 0.15")
+    return number
+
+
 def parse_price(text: str) -> Prices:
     """`--price IN/OUT` (USD per million input / output tokens), e.g. 0.15/0.60."""
     hint = "e.g. --price 0.15/0.60 (USD per million input / output tokens)"
     parts = text.replace(",", "/").split("/")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise ConfigError(f"--price '{text}' is not IN/OUT", hint) from None
-    if len(values) != 2 or min(values) < 0:
-        raise ConfigError(f"--price '{text}' is not IN/OUT", hint)
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        raise PriceError(f"--price '{text}' is not IN/OUT (two prices separated by /)", hint)
+    values = []
+    for part, name in zip(parts, ("input", "output")):
+        number, problem = _problem(part.strip())
+        if problem:
+            raise PriceError(f"--price '{text}': the {name} price {part.strip()} {problem}", hint)
+        values.append(number)
     return Prices(values[0], values[1])
 
 
 def resolve_prices(model: str | None, price: str | None = None, price_in: float | None = None,
                    price_out: float | None = None) -> Prices | None:
-    """Prices from the flags (`--price`, then `--price-in/--price-out` over it), else from the table."""
+    """Prices from the flags (`--price`, then `--price-in/--price-out` over it), else from the table.
+    A half given alone (`--price-in` only) keeps the table's other half; with no table entry for the
+    model it is an error naming the missing half (never a silent $0)."""
+    if price_in is not None:
+        price_in = _price_value(price_in, "--price-in")
+    if price_out is not None:
+        price_out = _price_value(price_out, "--price-out")
     if price is not None:
         base = parse_price(price)
         return Prices(base.input if price_in is None else price_in, base.output if price_out is None else price_out)
-    if price_in is not None or price_out is not None:
-        return Prices(price_in or 0.0, price_out or 0.0)
-    return table_prices(model)
+    if price_in is None and price_out is None:
+        return table_prices(model)
+    if price_in is not None and price_out is not None:
+        return Prices(price_in, price_out)
+    table = table_prices(model)
+    if table is None:
+        given, missing = ("--price-in", "--price-out") if price_out is None else ("--price-out", "--price-in")
+        raise PriceError(f"{given} is given but not {missing}, and model '{model or ''}' is not in the price"
+                         f" table: the {missing[8:]}put price is unknown",
+                         f"add {missing} USD (per million tokens), or give both as --price IN/OUT")
+    return Prices(table.input if price_in is None else price_in, table.output if price_out is None else price_out)
+
+
+def request_tokens(requests: list[ChatRequest], journal=None) -> list[tuple[int, int]]:
+    """(input, output) tokens estimated for each request, as `estimate` counts them (output: max_tokens,
+    or the mean answer length observed in `journal` when it holds answers)."""
+    from dataforge.tokencount import estimate as count
+
+    texts, owner = [], []
+    fixed = [0] * len(requests)
+    for i, r in enumerate(requests):
+        for m in r.messages:
+            texts.append(m.get("content") if isinstance(m.get("content"), str) else json.dumps(m.get("content")))
+            owner.append(i)
+            fixed[i] += MESSAGE_OVERHEAD
+        if isinstance(r.params.get("prompt"), str):
+            texts.append(r.params["prompt"])
+            owner.append(i)
+        fixed[i] += REPLY_PRIMING
+    per = count(texts) if texts else []
+    for i, n in zip(owner, per):
+        fixed[i] += int(n)
+    _, seen, seen_tokens = _journal_facts(journal, set())
+    mean = seen_tokens / seen if seen else None
+    out = []
+    for r, n_in in zip(requests, fixed):
+        limit = int(r.params.get("max_tokens") or 0)
+        n_out = (min(mean, limit) if limit else mean) if mean is not None else limit
+        out.append((n_in, int(n_out)))
+    return out
 
 
 def input_tokens(requests: list[ChatRequest]) -> int:

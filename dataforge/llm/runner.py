@@ -246,7 +246,8 @@ class LLMSession:
                     return cached
         if self._interrupted:
             raise _Abandon()
-        if self.stopped is not None:
+        prepaid = getattr(self.backend, "prepaid", None)  # --batch: an answer already paid for is always kept
+        if self.stopped is not None and not (prepaid is not None and prepaid(key)):
             self.stats.not_sent += 1
             return Result(request, ok=False, reason=f"not sent: {self.stopped}", sent=False)
         shared = self._inflight.get(key)

@@ -307,3 +307,82 @@ def test_price_table_and_flags():
 
     with pytest.raises(ConfigError, match="is not IN/OUT"):
         parse_price("0.15")
+
+
+# -- batch and a budget (issue 16 trial) ------------------------------------------------------------------
+def test_batch_answers_are_paid_for_so_a_budget_never_discards_them(tmp_path, serve, synth):
+    from fake_model import fake_model
+
+    from dataforge.llm.faults import Reply
+
+    def model(request, attempt=0):  # each answer reports far more tokens than the estimate
+        return Reply(fake_model(request), completion_tokens=5000)
+
+    srv = serve(model)
+    store = batch_store(srv)
+    result = qa(synth, srv, tmp_path, "--batch", "--max-new-tokens", "100", "--max-tokens", "12000")
+    assert result.exit_code == 0, result.output
+    rows, rejects = rows_and_rejects(tmp_path)
+    assert len(rows) == N and rejects == [] and srv.log.total == 0  # all kept, none sent again
+    again = qa(synth, srv, tmp_path, "--batch", "--max-new-tokens", "100", "--max-tokens", "12000")
+    assert again.exit_code == 0, again.output
+    assert store.created == 1 and f"{N} from the journal" in again.output
+
+
+def test_batch_holds_only_what_the_budget_covers_and_a_rerun_sends_only_the_rest(tmp_path, serve, synth):
+    srv = serve()
+    store = batch_store(srv)
+    dry = qa(synth, srv, tmp_path, "--dry-run", "--price", "1/1", "--max-new-tokens", "100")
+    tokens_in = int(dry.output.split("input tokens:  ~")[1].split()[0].replace(",", ""))
+    half = (tokens_in + 100 * N) // 2  # about half the requests by the estimate
+    result = qa(synth, srv, tmp_path, "--batch", "--max-new-tokens", "100", "--max-tokens", str(half))
+    rows, rejects = rows_and_rejects(tmp_path)
+    sent = sum(store.lines.values())
+    assert 0 < sent < N and len(rows) == sent and srv.log.total == 0, result.output
+    assert "covers" in result.output and "by the estimate" in result.output
+    assert all("not sent: budget" in r["reason"] for r in rejects) and len(rejects) == N - sent
+    again = qa(synth, srv, tmp_path, "--batch", "--max-new-tokens", "100", "--overwrite")
+    assert again.exit_code == 0, again.output
+    assert store.created == 2 and sum(store.lines.values()) == N  # answered requests were not resubmitted
+    assert len(rows_and_rejects(tmp_path)[0]) == N and srv.log.total == 0
+
+
+# -- prices (issue 16 trial) ------------------------------------------------------------------------------
+def test_half_a_price_keeps_the_tables_other_half_or_names_the_missing_one():
+    from dataforge.llm.cost import PriceError
+
+    assert resolve_prices("gpt-4o-mini", None, 5, None) == (type(table_prices("gpt-4o-mini"))(5.0, 0.6))
+    assert resolve_prices("gpt-4o-mini", None, None, 2).input == 0.15
+    with pytest.raises(PriceError, match="--price-in is given but not --price-out.*output price is unknown"):
+        resolve_prices("llama3.1", None, 1, None)
+    with pytest.raises(PriceError, match="the input price -1 is negative"):
+        resolve_prices("gpt-4o", "-1/2")
+    with pytest.raises(PriceError, match="--price-out -0.5 is negative"):
+        resolve_prices("gpt-4o", None, None, -0.5)
+    with pytest.raises(PriceError, match="the output price x is not a number"):
+        parse_price("1/x")
+
+
+@pytest.mark.parametrize("flags,says", [
+    (["--price-in", "1"], "is not in the price table"),
+    (["--price", "-1/2"], "is negative"),
+    (["--price-in", "-1", "--price-out", "2"], "is negative"),
+])
+def test_bad_prices_are_usage_errors_before_anything_is_sent(tmp_path, serve, synth, flags, says):
+    srv = serve()
+    result = qa(synth, srv, tmp_path, "--max-cost", "1", *flags)
+    assert result.exit_code == 2 and says in result.output
+    assert srv.log.total == 0 and not list(tmp_path.glob("qa.jsonl*"))
+
+
+def test_dry_run_with_half_a_price_shows_the_tables_other_half(tmp_path, serve):
+    from click.testing import CliRunner
+
+    from dataforge.cli.main import cli
+
+    srv = serve()
+    args = ["-q", "synth", "qa", str(docs_file(tmp_path)), "-o", str(tmp_path / "o.jsonl"), "--base-url", srv.url,
+            "-m", "gpt-4o-mini", "--dry-run", "--price-in", "5"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "cost at $5/$0.6 per 1M tokens (gpt-4o-mini)" in result.output  # not $5/$0
