@@ -87,6 +87,16 @@ AREAS: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 
+# The test files written to kill the survivors of the first runs (issue 17); --without-kill-tests leaves them
+# out (empty), which is how the "before" scores were measured.
+KILL_TESTS = {
+    "tests/io/test_atomic_failures.py", "tests/io/test_rowmap_fields.py", "tests/dedup/test_threshold_boundaries.py",
+    "tests/translate/test_protect_spans.py", "tests/formatting/test_token_boundaries.py",
+    "tests/templates/test_limit_boundaries.py", "tests/llm/test_journal_states.py",
+    "tests/llm/test_retry_and_breaker_values.py", "tests/train/test_prompt_mask.py",
+    "tests/quality/test_signal_values.py", "tests/eval/test_metric_values.py",
+}
+
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 
 
@@ -102,7 +112,7 @@ def toml_value(v) -> str:
     raise TypeError(v)
 
 
-def stage(area: str) -> Path:
+def stage(area: str, without_kill_tests: bool = False) -> Path:
     """A fresh snapshot of the code and tests with this area's mutmut config."""
     modules, tests = AREAS[area]
     here = WORK / area
@@ -112,8 +122,8 @@ def stage(area: str) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "dataforge", here / "dataforge", ignore=ignore)
     shutil.copytree(ROOT / "tests", here / "tests", ignore=ignore)
-    for t in tests:  # a kill-test file not written yet (the "before" run): an empty one, so --resume can fill it
-        if t.endswith(".py") and not (here / t).exists():
+    for t in tests:  # a kill-test file not written yet, or left out for a "before" run: empty, so --resume fills it
+        if t.endswith(".py") and (not (here / t).exists() or (without_kill_tests and t in KILL_TESTS)):
             (here / t).write_text("")
     for extra in ("sample_data", "recipes"):
         (here / extra).symlink_to(ROOT / extra)
@@ -133,7 +143,7 @@ def stage(area: str) -> Path:
     return here
 
 
-def run_area(area: str, resume: bool = False, sample: int = 0) -> dict:
+def run_area(area: str, resume: bool = False, sample: int = 0, without_kill_tests: bool = False) -> dict:
     """Plant and run every mutant; with resume, keep the last run's snapshot and results, bring in the
     current test files, and rerun only the mutants it did not kill (tests added cannot revive a killed one)."""
     here = WORK / area
@@ -147,7 +157,7 @@ def run_area(area: str, resume: bool = False, sample: int = 0) -> dict:
         if not names:
             return collect(area, here, 0, 0.0, (os.getloadavg(), os.getloadavg()), "")
     else:
-        here = stage(area)
+        here = stage(area, without_kill_tests)
     mutmut = [sys.executable, "-m", "mutmut"]
     env = dict(os.environ, PYTHONPATH=f"{here / 'mutants'}{os.pathsep}{ROOT / 'tools'}", OMP_NUM_THREADS="1",
                TOKENIZERS_PARALLELISM="false", MUTATION_TINY_CACHE=str(WORK / "_tiny"))
@@ -299,13 +309,14 @@ def main() -> None:
     ap.add_argument("areas", nargs="*", help=f"default: all of {', '.join(AREAS)}")
     ap.add_argument("--label", default="latest", help="which column this run is (before, after, latest)")
     ap.add_argument("--resume", action="store_true", help="rerun only the last run's survivors, with today's tests")
+    ap.add_argument("--without-kill-tests", action="store_true", help="leave out KILL_TESTS (the 'before' run)")
     ap.add_argument("--sample", type=int, default=150, help="run at most about this many mutants per area, evenly"
                     " spread (0: all)")
     args = ap.parse_args()
     for area in args.areas or list(AREAS):
         if area not in AREAS:
             sys.exit(f"unknown area {area!r}; one of {', '.join(AREAS)}")
-        res = run_area(area, resume=args.resume, sample=args.sample)
+        res = run_area(area, resume=args.resume, sample=args.sample, without_kill_tests=args.without_kill_tests)
         record(res, args.label)
         killed = sum(score(st)[0] for st in res["modules"].values())
         total = sum(score(st)[1] for st in res["modules"].values())
