@@ -86,6 +86,7 @@ class Seq2SeqBackend:
         if not self.path.is_dir():
             raise InputError(f"--model {model_dir}: no such folder",
                              "--backend transformers needs a local model folder (nothing is downloaded)")
+        _check_files(self.path)
         self.model = f"{self.path.name}@{_fingerprint(self.path)}"  # journal key and meta: name + content
         self.family = detect_family(self.path)
         self.batch_size, self.max_new_tokens, self.num_beams = max(1, batch_size), max_new_tokens, num_beams
@@ -99,10 +100,7 @@ class Seq2SeqBackend:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         transformers.utils.logging.set_verbosity_error()  # our bar, not per-shard loading bars
         transformers.utils.logging.disable_progress_bar()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "install sacremoses": Marian works without it
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(self.path))
-            self._model = transformers.AutoModelForSeq2SeqLM.from_pretrained(str(self.path)).to(self.device).eval()
+        self.tokenizer, self._model = _load(transformers, self.path, self.device)
         self._model.generation_config.max_length = None  # max_new_tokens decides
         self.tokens_ok = self._spells_tokens()
 
@@ -302,3 +300,39 @@ def _split_tokens(text: str) -> list[str]:
 def _pair_side(tokenizer, attr: str) -> str:
     value = getattr(tokenizer, attr, None) or (getattr(tokenizer, "init_kwargs", {}) or {}).get(attr)
     return str(value) if value else ""
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "source.spm", "sentencepiece.bpe.model",
+                   "spiece.model", "vocab.json")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+
+
+HINT = ("--backend transformers needs a folder saved with save_pretrained (model and tokenizer):"
+        " a Marian (opus-mt), NLLB-200 or M2M-100 model")
+
+
+def _check_files(path: Path) -> None:
+    """A folder without tokenizer files or weights is named before torch is even imported."""
+    missing = []
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        missing.append("tokenizer files (e.g. " + ", ".join(TOKENIZER_FILES[:3]) + ")")
+    if not any((path / name).is_file() for name in WEIGHT_FILES):
+        missing.append("weights (model.safetensors or pytorch_model.bin)")
+    if missing:
+        raise InputError(f"--model {path}: cannot load a translation model: no {' and no '.join(missing)}"
+                         " in the folder", HINT)
+
+
+def _load(transformers, path: Path, device: str):
+    """The tokenizer and model of a local folder; one transformers cannot load is an InputError naming the
+    folder and what went wrong (transformers raises TypeError, OSError, ValueError... for these)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "install sacremoses": Marian works without it
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(path))
+            model = transformers.AutoModelForSeq2SeqLM.from_pretrained(str(path)).to(device).eval()
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, ImportError) as exc:
+        raise InputError(f"--model {path}: cannot load the model or its tokenizer:"
+                         f" {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", HINT) from exc
+    return tokenizer, model

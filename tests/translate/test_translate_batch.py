@@ -43,3 +43,27 @@ def test_translate_dry_run_sends_and_writes_nothing(tmp_path, serve):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     requests = (len(dolly_rows()) + 1) // 2  # --batch-size 2
     assert f"requests:      {requests} to send" in result.output and "Batch API (--batch) ~$" in result.output
+
+
+def test_batch_with_a_local_backend_is_refused_before_any_model_is_loaded(tmp_path):
+    write_jsonl(tmp_path / "in.jsonl", dolly_rows())
+    model = tmp_path / "no-model-here"  # loading it would fail: the refusal must come first
+    for args in (["translate", str(tmp_path / "in.jsonl"), "--to", "es"],
+                 ["synth", "qa", str(tmp_path / "in.jsonl")]):
+        result = CliRunner().invoke(cli, ["-q", *args, "-o", str(tmp_path / "out.jsonl"), "--backend",
+                                          "transformers", "-m", str(model), "--batch"], catch_exceptions=False)
+        assert result.exit_code == 2 and "--batch needs --backend openai" in result.output, result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no journal, no output
+
+
+def test_a_model_folder_without_tokenizer_files_is_an_error_naming_the_folder(tmp_path):
+    write_jsonl(tmp_path / "in.jsonl", dolly_rows())
+    folder = tmp_path / "marian"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "marian"}', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-q", "translate", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "o.jsonl"),
+                                      "--to", "es", "--backend", "transformers", "-m", str(folder)],
+                                catch_exceptions=False)
+    errors = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1, result.output
+    assert str(folder) in errors[0] and "no tokenizer files" in errors[0] and "Traceback" not in result.output
