@@ -19,6 +19,7 @@ from dataforge.io import RejectSink, rejects_path_for, write_records
 from dataforge.io.rejects import Reject
 from dataforge.io.safety import check_outputs
 from dataforge.llm import ChatRequest, LLMSession, Result, RunPolicy, journal_path_for, open_backend
+from dataforge.synth.placeholders import Shown, guarded
 from dataforge.synth.templates import Templates
 
 
@@ -88,6 +89,8 @@ class Job:
         self.records: list = []
         self._ids: set[str] = set()  # ids of self.records: every output row has its own
         self.skipped = 0
+        self._made: dict[str, tuple] = {}  # request key -> (template, variables without their strings)
+        self._shown: dict[tuple, Shown] = {}
         self.session: LLMSession | None = None
         self.journal_path = None
         if llm:
@@ -110,12 +113,32 @@ class Job:
                   "max_tokens": max_tokens or self.options.max_new_tokens}
         if seed is not None:
             params["seed"] = seed
-        return ChatRequest(self.templates.messages(template, **variables), model or self.model, params, tag)
+        request = ChatRequest(self.templates.messages(template, **variables), model or self.model, params, tag)
+        # what the template shows (its example reply) is told apart from its variables: strings are the input
+        self._made[request.key] = (template, tuple(sorted(
+            (k, None if isinstance(v, str) else () if isinstance(v, (list, tuple)) else v)
+            for k, v in variables.items() if isinstance(v, (str, list, tuple, int, float, bool, type(None))))))
+        return request
 
     def run(self, requests: list[ChatRequest], validate=None, description: str = "") -> list[Result]:
+        """Results in request order; a reply that repeats the prompt's example or a placeholder ("...",
+        "<the instruction>") fails validation like unparseable text (synth/placeholders.py)."""
         if not requests:
             return []
-        return self.session.run(requests, validate, description=description or self.method)
+
+        def shown_for(request):
+            made = self._made.get(request.key)
+            if made is None:
+                return None
+            key = (*made, id(validate))
+            if key not in self._shown:
+                name, fixed = made
+                variables = {k: "" if v is None else [] if v == () else v for k, v in fixed}
+                self._shown[key] = Shown.of(self.templates, name, variables,
+                                            None if validate is None else lambda t, _r: validate(t, request))
+            return self._shown[key]
+
+        return self.session.run(requests, guarded(validate, shown_for), description=description or self.method)
 
     @property
     def stopped(self) -> bool:
