@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from click.testing import CliRunner
 from translate_helpers import dolly_rows, read_jsonl, write_jsonl
 
@@ -67,3 +69,19 @@ def test_a_model_folder_without_tokenizer_files_is_an_error_naming_the_folder(tm
     errors = [x for x in result.output.splitlines() if x.startswith("error:")]
     assert result.exit_code == 1 and len(errors) == 1, result.output
     assert str(folder) in errors[0] and "no tokenizer files" in errors[0] and "Traceback" not in result.output
+
+
+def test_translate_batch_answers_are_kept_when_their_usage_passes_the_budget(tmp_path, serve):
+    from translate_scripted import Translator
+
+    from dataforge.llm.faults import Reply
+
+    rows = dolly_rows()
+    dry = translate(serve(), tmp_path, "--dry-run", "--price", "1/1")
+    tokens = sum(int(n.replace(",", "")) for n in re.findall(r"put tokens: +~([\d,]+)", dry.output))
+    translator = Translator()
+    srv = serve(lambda request, attempt=0: Reply(translator(request), completion_tokens=tokens))
+    result = translate(srv, tmp_path, "--batch", "--max-tokens", str(tokens + 1))  # the estimate fits, usage not
+    assert result.exit_code == 0, result.output
+    assert len(read_jsonl(tmp_path / "out.jsonl")) == len(rows) and srv.log.total == 0
+    assert batch_store(srv).created == 1 and "not sent" not in result.output
