@@ -156,7 +156,12 @@ def _report(func):
 
         ctx = click.get_current_context()
         allow_empty = kwargs.pop("allow_empty", False)
-        inputs = [kwargs.get(name) for name in ("seeds", "data", "docs", "passages", "prompts_dir")]
+        inputs = [kwargs.get(name) for name in ("seeds", "data", "prompts_dir")]
+        docs = kwargs.get("docs") or kwargs.get("passages")
+        if docs:  # the files the document reader reads: a folder's other files, and this run's own, are not
+            from dataforge.synth.sources import input_files
+
+            inputs.append(input_files(docs, kwargs["out"]))
         check_outputs([kwargs["out"]], inputs, labels=["-o"])
         try:
             summary = func(*args, **kwargs)

@@ -16,7 +16,7 @@ from dataforge.errors import ConfigError
 from dataforge.records import InstructionRecord
 from dataforge.synth.engine import Job, SynthOptions, SynthSummary
 from dataforge.synth.parse import labelled, score
-from dataforge.synth.sources import read_documents
+from dataforge.synth.sources import input_files, read_documents
 
 
 @dataclass
@@ -43,8 +43,8 @@ def parse_instruction(text: str, _request=None) -> str:
 
 def backtranslate(docs, out, options: SynthOptions, opts: BacktranslateOptions | None = None) -> SynthSummary:
     opts = opts or BacktranslateOptions()
-    with Job("backtranslate", out, options, inputs=docs) as job:
-        source = read_documents(docs, rejects=job.rejects, text_field=opts.text_field, split=opts.split,
+    with Job("backtranslate", out, options, inputs=input_files(docs, out)) as job:
+        source = read_documents(docs, out=out, rejects=job.rejects, text_field=opts.text_field, split=opts.split,
                                 min_words=opts.min_words)
         for batch in job.batches(source):
             _batch(job, opts, batch)

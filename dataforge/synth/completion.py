@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from dataforge.errors import ConfigError
 from dataforge.records import InstructionRecord
 from dataforge.synth.engine import Job, SynthOptions, SynthSummary
-from dataforge.synth.sources import read_documents
+from dataforge.synth.sources import input_files, read_documents
 
 CUTS = ("word", "clause", "sentence", "any")
 _ABBREV = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "fig", "no", "approx"}
@@ -128,8 +128,8 @@ def pairs_from_text(text: str, rng: random.Random, opts: CompletionOptions):
 def completion(docs, out, options: SynthOptions, opts: CompletionOptions | None = None) -> SynthSummary:
     """Cut prefix/completion pairs from the documents in `docs` (no model, no requests)."""
     opts = opts or CompletionOptions()
-    with Job("completion", out, options, inputs=docs, llm=False) as job:
-        for doc in read_documents(docs, rejects=job.rejects, text_field=opts.text_field, split=opts.split):
+    with Job("completion", out, options, inputs=input_files(docs, out), llm=False) as job:
+        for doc in read_documents(docs, out=out, rejects=job.rejects, text_field=opts.text_field, split=opts.split):
             if job.need == 0:
                 break
             rng = random.Random(f"{options.seed}:{doc.id}")

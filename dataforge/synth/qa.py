@@ -15,7 +15,7 @@ from dataforge.errors import ConfigError
 from dataforge.records import InstructionRecord
 from dataforge.synth.engine import Job, SynthOptions, SynthSummary
 from dataforge.synth.parse import qa_pairs
-from dataforge.synth.sources import read_documents
+from dataforge.synth.sources import input_files, read_documents
 
 
 @dataclass
@@ -32,8 +32,8 @@ class QAOptions:
 
 def qa(passages, out, options: SynthOptions, opts: QAOptions | None = None) -> SynthSummary:
     opts = opts or QAOptions()
-    with Job("qa", out, options, inputs=passages) as job:
-        source = read_documents(passages, rejects=job.rejects, text_field=opts.text_field, split=opts.split,
+    with Job("qa", out, options, inputs=input_files(passages, out)) as job:
+        source = read_documents(passages, out=out, rejects=job.rejects, text_field=opts.text_field, split=opts.split,
                                 min_words=opts.min_words)
         for batch in job.batches(source, rows_per_item=opts.per_passage):
             _batch(job, opts, batch)

@@ -14,6 +14,7 @@ into passages of at most that length (one request must not carry a whole book).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,42 +44,106 @@ class Document:
     position: dict | None = None  # Markdown/HTML/PDF passages: file, headings, page, start, end
 
 
+DOCUMENT_SUFFIXES = ".md, .markdown, .html, .htm, .pdf, .txt, .text"
+
+
+def own_files(out) -> list[str]:
+    """The files a run writing `out` creates (output, rejects, journal): never inputs of that run, so an
+    output inside an input folder can be resumed."""
+    if out is None:
+        return []
+    from dataforge.io import rejects_path_for
+    from dataforge.llm import journal_path_for
+
+    return [str(out), str(rejects_path_for(out)), str(journal_path_for(out))]
+
+
+def input_files(paths, out=None) -> list[str]:
+    """The paths the document reader will read (a folder as its files), for the output safety check."""
+    paths = paths if isinstance(paths, (list, tuple)) else [paths]
+    return [str(path) for path, why in _expand(paths, own_files(out)) if why is None]
+
+
 def read_documents(paths, *, rejects: RejectSink, text_field: str | None = None, split: str = "paragraph",
-                   min_words: int = 1) -> Iterator[Document]:
-    """Documents from text files or dataset files, in order; too-short ones are rejected."""
+                   min_words: int = 1, out=None) -> Iterator[Document]:
+    """Documents from text files or dataset files, in order; too-short ones are rejected. `out`: the
+    output of the run, whose own files a folder read leaves out."""
     if split not in SPLITS:
         raise InputError(f"unknown --split '{split}'", f"use one of: {', '.join(SPLITS)}")
     paths = paths if isinstance(paths, (list, tuple)) else [paths]
     seen: set[str] = set()
-    for path in _expand(paths):
+    for path, why in _expand(paths, own_files(out)):
+        if why is not None:  # a file of a folder that is not read: a reject, so every file is accounted for
+            rejects.add(Reject(why, file=str(path)))
+            continue
         if str(path).endswith(TEXT_SUFFIXES) or documents.kind_of(path):
             pieces = _file_pieces(Path(path), split, rejects)
         else:
             pieces = ((where, text, None) for where, text in _dataset_pieces(path, text_field, rejects))
         for where, text, position in _capped(pieces):
             if len(text.split()) < min_words and len(text) < 4 * min_words:
-                rejects.add(Reject(f"document too short: fewer than {min_words} words", file=where, row=text))
+                rejects.add(Reject(f"document too short: fewer than {min_words} words", **_file_line(where),
+                                   row=text))
                 continue
             doc_id = content_id("doc", text)
             if doc_id in seen:
-                rejects.add(Reject("duplicate document (same text seen before)", file=where, id=doc_id))
+                rejects.add(Reject("duplicate document (same text seen before)", **_file_line(where), id=doc_id))
                 continue
             seen.add(doc_id)
             yield Document(text, doc_id, where, position)
 
 
-def _expand(paths) -> Iterator:
-    """Each path; a folder holding text, Markdown, HTML or PDF files as those files, in name order
-    (hidden files and folders left out). Other folders go to the dataset reader as they are."""
+def _file_line(where: str) -> dict:
+    """"x.md:12" and "x.md:12#2" -> file x.md, line 12, as other rejects; "x.pdf:page 2" stays whole."""
+    match = re.fullmatch(r"(.+):(\d+)(?:#\d+)?", where)
+    return {"file": match.group(1), "line": int(match.group(2))} if match else {"file": where}
+
+
+def _is_document(path: Path) -> bool:
+    return path.name.endswith(TEXT_SUFFIXES) or documents.kind_of(path) is not None
+
+
+def _expand(paths, own=()) -> Iterator[tuple]:
+    """(path, None) for each path to read, (path, why) for a file of a folder that is not read.
+
+    A folder holding text, Markdown, HTML or PDF files is those files, in name order (hidden files and
+    folders left out, its other files each with the reason); another folder is its data files. The
+    run's own files (`own`: output, rejects, journal) are never read."""
+    from dataforge.io.files import type_from_name
+
+    mine = {os.path.realpath(p) for p in own}
+    journal = next((p for p in mine if p.endswith(".journal.sqlite")), None)
+
+    def ours(p) -> bool:  # the journal comes with its -wal, -shm and .lock files
+        real = os.path.realpath(p)
+        return real in mine or (journal is not None and real.startswith(journal))
     for path in paths:
         folder = Path(path)
         if not folder.is_dir():
-            yield path
+            if folder.is_file() and not _is_document(folder) and type_from_name(folder) is None:
+                raise InputError(f"{path}: unsupported file type '{folder.suffix or folder.name}'",
+                                 f"read documents ({DOCUMENT_SUFFIXES}) or a dataset file with a text column "
+                                 "(.jsonl, .json, .parquet, .csv), or a folder of them")
+            yield path, None
             continue
-        found = sorted(p for p in folder.rglob("*") if p.is_file()
+        files = sorted(p for p in folder.rglob("*") if p.is_file()
                        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-                       and (p.name.endswith(TEXT_SUFFIXES) or documents.kind_of(p)))
-        yield from (found or [path])
+                       and not ours(p))
+        found = [p for p in files if _is_document(p)]
+        if found:
+            for p in files:
+                yield (p, None) if _is_document(p) else \
+                    (p, f"not read: a {p.suffix or 'suffix-less'} file in a folder of documents (read: "
+                        f"{DOCUMENT_SUFFIXES}; pass a dataset file on its own to read its text column)")
+            continue
+        try:
+            data = [df.path for df in resolve(str(path)) if not ours(df.path)]
+        except InputError:
+            data = []
+        if not data or any(os.path.realpath(d) == os.path.realpath(path) for d in data):
+            yield path, None  # a datasets folder as a whole, or one without data: the reader says why
+        else:
+            yield from ((d, None) for d in data)
 
 
 def _capped(pieces):
