@@ -8,6 +8,9 @@ dataforge/formatting/tokens.py that no test noticed.
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
+
 import pytest
 
 from dataforge.errors import ConfigError
@@ -77,7 +80,8 @@ def test_empty_completion_two_bos_and_no_end_token_are_refused_with_their_reason
     assert (empty.reason, empty.field) == ("nothing to train on: the completion is empty after tokenization", "output")
     assert two_bos.reason == ("2 BOS tokens in one example (the text already holds one); use a template that does"
                               " not write the BOS")
-    assert no_end.reason.startswith("the example does not end with an EOS/end-of-turn token")
+    assert no_end.reason == ("the example does not end with an EOS/end-of-turn token, so the model would not learn"
+                             " to stop; check the template's end_of_turn")
     # a text that starts with its own BOS gets no second one
     [own] = tokenize_batch(facts, ["<s>" + PROMPT], [ANSWER])
     assert own.input_ids == tok("<s>" + PROMPT + ANSWER, add_special_tokens=False)["input_ids"]
@@ -109,8 +113,70 @@ def test_tokenizer_warnings_name_each_problem(tok):
         return TokenizerFacts(**{**base, **kw})
 
     assert facts().warnings() == []
-    assert facts(pad_id=None).warnings()[0].startswith("the tokenizer has no pad token; trainers then pad with EOS")
-    [same] = facts(pad_id=3).warnings()
-    assert same.startswith(f"the tokenizer's pad token equals its EOS token ({tok.eos_token!r})")
-    [adds] = facts(adds_eos=True).warnings()
-    assert adds.startswith("the tokenizer appends EOS by itself")
+    assert facts(pad_id=None).warnings() == [
+        "the tokenizer has no pad token; trainers then pad with EOS, and a collator that masks padding also masks"
+        " the EOS, so the model may never learn to stop; add a pad token"]
+    assert facts(pad_id=3).warnings() == [
+        f"the tokenizer's pad token equals its EOS token ({tok.eos_token!r}): a collator that masks padding also"
+        " masks the EOS, so the model may never learn to stop; set a distinct pad token (e.g."
+        " tokenizer.add_special_tokens({'pad_token': '<pad>'}))"]
+    assert facts(adds_eos=True).warnings() == [
+        "the tokenizer appends EOS by itself; dataforge tokenizes without it (the template writes the EOS), but a"
+        " trainer calling tokenizer(text) would add a second one"]
+
+
+class FakeTok:
+    """Just what tokenizer_facts reads: one id per character, specials from two places."""
+
+    bos_token_id, eos_token_id, pad_token_id = 1, 2, 0
+    all_special_ids = [0, 1, 2]
+    added_tokens_decoder = {7: SimpleNamespace(special=True), 8: SimpleNamespace(special=False)}
+
+    def __init__(self, adds_bos=True, adds_eos=False):
+        self.adds = ([1] if adds_bos else []), ([2] if adds_eos else [])
+
+    def __call__(self, text, add_special_tokens=True, return_offsets_mapping=False):
+        ids = [9 if text == "<eot>" else 10 + ord(c) for c in ([text] if text == "<eot>" else text)]
+        if add_special_tokens:
+            ids = self.adds[0] + ids + self.adds[1]
+        return {"input_ids": ids}
+
+
+def test_tokenizer_facts_reads_specials_from_both_places_and_what_the_tokenizer_adds():
+    facts = tokenizer_facts(FakeTok(), end_of_turn="<eot>", any_special_ends=True)
+    assert facts.special_ids == {0, 1, 2, 7}  # all_special_ids plus the added tokens marked special
+    assert facts.end_ids == {9, 2, 7}  # the marker, EOS, and every special but BOS and pad
+    assert tokenizer_facts(FakeTok(), end_of_turn="<eot>").end_ids == {9, 2}
+    plain = tokenizer_facts(FakeTok(adds_bos=False, adds_eos=True))
+    assert (plain.adds_bos, plain.adds_eos) == (False, True)
+    assert (tokenizer_facts(FakeTok()).adds_bos, tokenizer_facts(FakeTok()).adds_eos) == (True, False)
+
+
+def test_the_hint_for_a_marker_the_tokenizer_splits(tok):
+    with pytest.raises(ConfigError) as info:
+        tokenizer_facts(tok, end_of_turn="<|eot_id|>")
+    assert info.value.hint == ("use a template made for this model: --template chat (the tokenizer's own), or one"
+                               " whose special tokens the tokenizer has")
+
+
+def test_a_slow_tokenizer_gets_the_same_rows(tok):
+    fast = tokenizer_facts(tok, any_special_ends=True)
+    slow = dataclasses.replace(fast, fast=False)  # the boundary from the prompt's own tokens instead of offsets
+    prompts, completions = [PROMPT, "Hi\n"], [ANSWER, "there</s>"]
+    assert tokenize_batch(slow, prompts, completions) == tokenize_batch(fast, prompts, completions)
+    ids, n_prompt, _ = expected(tok, PROMPT, ANSWER)
+    [cut] = tokenize_batch(slow, [PROMPT], [ANSWER], max_length=len(ids) - 1, truncate=True)
+    assert cut.input_ids == ids[:-1] and cut.text_end == len(PROMPT + ANSWER)  # no offsets: the whole text
+
+
+def test_truncation_is_off_unless_asked_and_tokenize_example_passes_it_on(tok):
+    ids, n_prompt, _ = expected(tok, PROMPT, ANSWER)
+    facts = tokenizer_facts(tok, any_special_ends=True)
+    [refused] = tokenize_batch(facts, [PROMPT], [ANSWER], max_length=len(ids) - 1)
+    assert isinstance(refused, RowError)
+    ex = tokenize_example(tok, PROMPT, ANSWER, max_length=len(ids) - 1, truncate=True)
+    assert ex["input_ids"] == ids[:-1] and ex["labels"] == [-100] * n_prompt + ids[n_prompt:-1]
+    with pytest.raises(RowRejected) as info:
+        tokenize_example(tok, PROMPT, "")
+    assert (info.value.reason, info.value.field) == (
+        "nothing to train on: the completion is empty after tokenization", "output")
