@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from dataforge.quality.findings import Finding, ids_where, plural
+from dataforge.quality.frame import with_sliced_columns
 from dataforge.quality.stats import describe, histogram, share
 
 REQUIRED = {"instruction", "output", "chosen", "rejected"}  # context may be empty
@@ -27,7 +28,7 @@ def add_char_columns(frame: pl.DataFrame, fields) -> pl.DataFrame:
         exprs += [col.str.len_chars().cast(pl.UInt32).alias(f"{name}__chars"),
                   col.str.len_bytes().cast(pl.UInt32).alias(f"{name}__bytes"),
                   (col.str.strip_chars().str.len_bytes() == 0).alias(f"{name}__blank")]
-    return frame.with_columns(exprs)
+    return with_sliced_columns(frame, exprs)
 
 
 def section(frame: pl.DataFrame, fields, token_note: str) -> dict:

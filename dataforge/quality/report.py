@@ -21,7 +21,13 @@ from dataforge import __version__
 from dataforge.progress import progress_bar
 from dataforge.quality import duplicates, languages, lengths, preference, readiness, repetition, signals
 from dataforge.quality.findings import Finding, by_rate, plural, rank
-from dataforge.quality.frame import ANSWER_FIELDS, estimate_rows, load_frame
+from dataforge.quality.frame import (
+    ANSWER_FIELDS,
+    estimate_rows,
+    load_frame,
+    release_freed_memory,
+    with_sliced_columns,
+)
 from dataforge.quality.ngrams import chunks
 from dataforge.quality.tokens import estimate_expr, load_tokenizer
 
@@ -150,8 +156,9 @@ def _measure(frame: pl.DataFrame, fields, answers, counter, timings: dict):
             counted = [pl.Series(f"{f}__tokens", counter.count(frame[f], bar)) for f in (*fields, "system")]
         frame = frame.with_columns(counted)
     else:
-        frame = frame.with_columns([estimate_expr(f).alias(f"{f}__tokens") for f in (*fields, "system")])
+        frame = with_sliced_columns(frame, [estimate_expr(f).alias(f"{f}__tokens") for f in (*fields, "system")])
     frame = frame.with_columns(readiness.row_tokens_expr(fields))
+    release_freed_memory()  # the chunks' word lists and token lists are gone: give their pages back
     timings["tokens"] = _lap(t)
     return frame
 

@@ -73,6 +73,7 @@ _HTML = (r"</?(?:p|div|span|br|a|b|i|u|em|strong|table|tr|td|th|ul|ol|li|h[1-6]|
 # sentence (not a label such as '"The app crashes.": technical').
 _MID_SENTENCE = r"[\p{L}\p{N},;:(\[\-–]$"
 _LIST_ITEM = r"^[ \t]*(?:[-*•+]|\d+[.)])\s"
+SLICE_ROWS = 50_000  # rows per regex pass (bounds the lower-cased copies of the texts)
 CUT_MIN_WORDS = 20
 CUT_MIN_LAST_LINE = 40
 CUT_MIN_FRAGMENT = 20
@@ -153,7 +154,10 @@ def section(frame: pl.DataFrame, fields, answer_fields) -> tuple[dict, pl.DataFr
             if sig in SIGNALS and SIGNALS[sig][2] == "answer" and name not in answer_fields:
                 continue
             exprs.append(expr.alias(f"{sig}|{name}"))
-    flags = frame.lazy().select("row", "id", *exprs).collect()
+    # In slices: each regex works on a lower-cased copy of its column, so a whole 1M-row frame at once
+    # held several copies of every text (hundreds of MB); the flags are per row, so slicing changes nothing.
+    flags = pl.concat([frame.slice(start, SLICE_ROWS).lazy().select("row", "id", *exprs).collect()
+                       for start in range(0, max(frame.height, 1), SLICE_ROWS)])
     rows = frame.height
     data: dict = {"signals": {}, "pii_kinds": {}, "secret_kinds": {}}
     for sig, (title, _, _) in SIGNALS.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from quality_helpers import planted_rows
 
 from dataforge.dedup import find
-from dataforge.quality import frame, ngrams
+from dataforge.quality import frame, ngrams, signals
 
 
 def _comparable(report: dict) -> dict:
@@ -43,6 +43,8 @@ def test_report_in_small_blocks_equals_one_block(report_of, monkeypatch):
     monkeypatch.setattr(find.KeyTexts, "WINDOW", 3)  # key texts read back from the temporary file
     monkeypatch.setattr(find.DuplicateFinder, "add", add)
     monkeypatch.setattr(find, "BLOCK", 4)  # signature blocks
+    monkeypatch.setattr(signals, "SLICE_ROWS", 6)  # regex passes
+    monkeypatch.setattr(frame, "SLICE_ROWS", 8)  # lengths and token estimates
     blocks = report_of(rows, name="whole.jsonl")
     assert len(added) == -(-len(rows) // 7) and max(added) == 7  # it really read in blocks
     assert whole["duplicates"]["dedup"]["exact"] >= 12 and whole["duplicates"]["dedup"]["near"] >= 1
