@@ -12,8 +12,12 @@ A section runs from one heading to the next, with its heading path (the
 enclosing headings); a heading with no text under it joins the next section.
 Sections over `max_chars` are cut at paragraph, line, sentence or word ends
 (`split_long`, which sources.py uses too). Every passage says where it came from: `position` =
-{file, headings, page, start, end}, the character offsets being into the
-Markdown file, the extracted HTML text or the page's extracted text. A file
+{file, headings, line or page, start, end}. Text is stored with LF newlines (CRLF and CR become LF);
+start/end are character offsets into the Markdown file as Python reads it
+(`open(path, encoding="utf-8").read()`: universal newlines, a BOM counting as one
+character), into the extracted HTML text, or into the page's extracted text; `line`
+is the line the passage (or the part of a long section) starts on. Headings are
+plain text (link and emphasis markup dropped). A file
 that cannot be read (a damaged PDF, binary bytes in a `.md`) raises
 `Unreadable` with the reason, for the rejects file.
 """
@@ -56,8 +60,12 @@ def _text_bytes(path: Path) -> bytes:
 
 
 def read_text_file(path: Path) -> str:
-    """UTF-8 text (a BOM dropped, bad bytes replaced); a file with NUL bytes is binary, not text."""
-    return _text_bytes(path).decode("utf-8-sig", errors="replace")
+    """UTF-8 text (a BOM dropped, bad bytes replaced, CRLF and CR made LF); a file with NUL bytes is binary."""
+    return _newlines(_text_bytes(path).decode("utf-8-sig", errors="replace"))
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def extract_html(path: Path) -> str:
@@ -107,18 +115,35 @@ def sections(path: Path, max_chars: int) -> list[Section]:
             section.where = f"{path}:section {k}"
             section.position.pop("line", None)
         return found
-    return markdown_sections(read_text_file(path), path, max_chars)
+    data = _text_bytes(path)
+    bom = 1 if data.startswith(b"\xef\xbb\xbf") else 0  # one character of the file as Python reads it
+    return markdown_sections(_newlines(data[3 * bom:].decode("utf-8", errors="replace")), path, max_chars, bom)
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(---|\.\.\.)[ \t]*(\n|\Z)", re.DOTALL)
 
 
-def markdown_sections(text: str, path, max_chars: int) -> list[Section]:
+def _plain(inline) -> str:
+    """A heading's text without its markup: links and emphasis as their words, images as their alt text."""
+    if inline is None or inline.type != "inline":
+        return ""
+    if not inline.children:
+        return inline.content
+    return "".join(" " if c.type in ("softbreak", "hardbreak") else c.content for c in inline.children
+                   if c.type in ("text", "code_inline", "image", "softbreak", "hardbreak"))
+
+
+def markdown_sections(text: str, path, max_chars: int, offset: int = 0) -> list[Section]:
+    """Sections of Markdown `text` (newlines already LF); offsets are into it, plus `offset` (a BOM)."""
     from markdown_it import MarkdownIt
 
     front = _FRONT_MATTER.match(text)
     skip = front.end() if front else 0
     body = text[skip:]
+    front_lines = text.count("\n", 0, skip)
+
+    def line_of(at: int) -> int:
+        return body.count("\n", 0, at) + 1 + front_lines
     line_starts = [0]
     for line in body.splitlines(keepends=True):
         line_starts.append(line_starts[-1] + len(line))
@@ -126,7 +151,7 @@ def markdown_sections(text: str, path, max_chars: int) -> list[Section]:
     heads = []  # (start line, end line, level, title)
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.map:
-            title = tokens[i + 1].content if i + 1 < len(tokens) and tokens[i + 1].type == "inline" else ""
+            title = _plain(tokens[i + 1] if i + 1 < len(tokens) else None)
             heads.append((tok.map[0], tok.map[1], int(tok.tag[1]), " ".join(title.split())))
     out: list[Section] = []
     stack: list[tuple[int, str]] = []
@@ -146,13 +171,12 @@ def markdown_sections(text: str, path, max_chars: int) -> list[Section]:
             continue
         carry = None
         a, b = line_starts[start_line], line_starts[end_line]
-        position = {"file": str(path), "headings": [t for _, t in stack] if head is not None else [],
-                    "line": body.count("\n", 0, a) + 1 + text.count("\n", 0, skip)}
-        out += _parts(body, a, b, f"{path}:{position['line']}", position, max_chars, base=skip)
+        position = {"file": str(path), "headings": [t for _, t in stack] if head is not None else []}
+        out += _parts(body, a, b, str(path), position, max_chars, base=skip + offset, line_of=line_of)
     if carry is not None and not out:  # only headings: they are the text
         a = line_starts[carry]
-        out += _parts(body, a, len(body), f"{path}:{body.count(chr(10), 0, a) + 1}",
-                      {"file": str(path), "headings": [t for _, t in stack], "line": 1}, max_chars, base=skip)
+        out += _parts(body, a, len(body), str(path), {"file": str(path), "headings": [t for _, t in stack]},
+                      max_chars, base=skip + offset, line_of=line_of)
     return out
 
 
@@ -174,8 +198,10 @@ def split_long(text: str, limit: int) -> list[str]:
     return [p for p in parts + [text] if p]
 
 
-def _parts(text: str, a: int, b: int, where: str, position: dict, max_chars: int, base: int = 0) -> list[Section]:
-    """text[a:b], stripped, as one section or (over max_chars) several, each with its offsets."""
+def _parts(text: str, a: int, b: int, where: str, position: dict, max_chars: int, base: int = 0,
+           line_of=None) -> list[Section]:
+    """text[a:b], stripped, as one section or (over max_chars) several, each with its offsets; with
+    `line_of` (Markdown), each part says the line it starts on: FILE:LINE, or FILE:LINE#K for part K."""
     chunk = text[a:b]
     stripped = chunk.strip()
     if not stripped:
@@ -188,6 +214,11 @@ def _parts(text: str, a: int, b: int, where: str, position: dict, max_chars: int
         at = cursor if at < 0 else at
         cursor = at + len(piece)
         start = base + a + at
-        out.append(Section(piece, where if len(pieces) == 1 else f"{where}#{k}",
-                           {**position, "start": start, "end": start + len(piece)}))
+        extra = {}
+        here = where
+        if line_of is not None:
+            extra["line"] = line_of(a + at)
+            here = f"{where}:{extra['line']}"
+        out.append(Section(piece, here if len(pieces) == 1 else f"{here}#{k}",
+                           {**position, **extra, "start": start, "end": start + len(piece)}))
     return out

@@ -68,7 +68,9 @@ def test_long_section_is_cut_with_exact_offsets(tmp_path):
     text = md.read_text()
     assert len(docs) == 4  # 16,000+ characters -> 3 parts, then the short section
     assert all(len(d.text) <= MAX_PASSAGE_CHARS for d in docs)
-    assert [d.source for d in docs[:3]] == [f"{md}:1#1", f"{md}:1#2", f"{md}:1#3"]
+    # each part names the line it starts on (the sentences are all on line 3)
+    assert [d.source for d in docs[:3]] == [f"{md}:1#1", f"{md}:3#2", f"{md}:3#3"]
+    assert [d.position["line"] for d in docs[:3]] == [1, 3, 3]
     assert all(text[d.position["start"]:d.position["end"]] == d.text for d in docs)
     assert docs[3].position["headings"] == ["Port", "Short"]
 
@@ -142,3 +144,26 @@ def test_html_in_its_declared_encoding(tmp_path):
     assert not rejects
     assert docs[0].text == "# Café\n\nLe café est servi très chaud chaque matin dans la grande salle du château."
     assert docs[0].position["headings"] == ["Café"]
+
+
+def test_bom_and_crlf_offsets_match_the_file_as_python_reads_it(tmp_path):
+    # issue 16: a BOM shifted offsets by one; CRLF put "\r\n" into the stored passage
+    body = "# Port\n\nCranes lift containers every morning.\n\n## Trucks\n\nTrucks wait by the gate.\n"
+    for name, data in (("bom.md", b"\xef\xbb\xbf" + body.encode()), ("crlf.md", body.replace("\n", "\r\n").encode()),
+                       ("both.md", b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode())):
+        md = tmp_path / name
+        md.write_bytes(data)
+        docs, _ = read(md, tmp_path)
+        text = md.read_text(encoding="utf-8")  # universal newlines, the BOM kept as a character
+        assert [d.text for d in docs] == ["# Port\n\nCranes lift containers every morning.",
+                                          "## Trucks\n\nTrucks wait by the gate."], name
+        assert [text[d.position["start"]:d.position["end"]] for d in docs] == [d.text for d in docs], name
+        assert [d.position["line"] for d in docs] == [1, 5], name
+
+
+def test_heading_path_is_plain_text(tmp_path):
+    md = tmp_path / "links.md"
+    md.write_text("# Used by [Amazon](https://amazon.com) and *others*\n\n## The `vllm` ![logo](x.png) worker\n\n"
+                  "Text under the heading.\n", encoding="utf-8")
+    docs, _ = read(md, tmp_path)
+    assert docs[0].position["headings"] == ["Used by Amazon and others", "The vllm logo worker"]
