@@ -23,6 +23,7 @@ from pathlib import Path
 import orjson
 
 from dataforge.errors import DataforgeError
+from dataforge.llm.breaker import Breaker
 from dataforge.llm.types import ChatRequest, Completion, LLMError
 
 MAX_REQUESTS = 50_000  # per input file (the API's limit)
@@ -129,6 +130,9 @@ class BatchClient:
             raise ConfigError("--batch needs --backend openai (the OpenAI Batch API)",
                               "drop --batch to run a local model")
         self.backend, self.client, self.ledger, self.plan = backend, client, ledger, plan
+        # connection failures go through the runner's circuit breaker rule: a server that is down is
+        # reported in about as many seconds as without --batch, not after the whole retry budget
+        self.breaker = Breaker(failures=4, seconds=8.0)
         self.created = 0  # batches created by this process
         self.attached = 0  # batches of an earlier run picked up again
 
@@ -164,7 +168,9 @@ class BatchClient:
         redact = getattr(self.backend, "redact", lambda text: text)
         for attempt in range(API_RETRIES + 1):
             try:
-                return await func(*args, **kwargs)
+                result = await func(*args, **kwargs)
+                self.breaker.success()
+                return result
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if (status in (408, 409, 429) or status >= 500) and attempt < API_RETRIES:
@@ -181,8 +187,14 @@ class BatchClient:
                                     f" {message}", "check the key, --model and --base-url; rerun the same command"
                                     " to continue", status=status) from None
             except openai.APIConnectionError as exc:
+                failure = LLMError(f"connection error: {redact(str(exc.__cause__ or exc))[:200]}",
+                                   retryable=True, kind="connection")
+                why = self.breaker.failure(failure, gave_up=attempt >= API_RETRIES)
+                if why is not None:
+                    raise self.breaker.error(why, failure, self.backend) from None
                 if attempt < API_RETRIES:
-                    await asyncio.sleep(min(30.0, 2.0 ** attempt))
+                    probe = self.breaker.probe_every()  # never reached yet: find out soon whether it is down
+                    await asyncio.sleep(min(30.0, 2.0 ** attempt, probe if probe is not None else 30.0))
                     continue
                 raise DataforgeError(f"cannot reach the Batch API at {where} ({what}):"
                                      f" {redact(str(exc.__cause__ or exc))[:200]}",

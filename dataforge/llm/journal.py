@@ -96,6 +96,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.flush_every = flush_every
         self._lock = RunLock(self.path)  # before anything is read or written
+        self.created = not self.path.exists()  # close() removes a journal it created that stayed empty
         self._db = self._wdb = None
         try:
             self._db = self._connect()
@@ -208,15 +209,30 @@ class Journal:
         self._closing = True
         self._wake.set()
         self._writer.join()
+        empty = False
         try:
             self._commit()
             try:
                 self._wdb.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.OperationalError:
                 pass  # a reader holds it; the WAL is still consistent
+            empty = self.created and self._holds_nothing()
         finally:
             self._close_connections()
-            self._lock.release()
+            try:
+                if empty:  # a refused run (cost, options, input, server down) leaves no journal behind
+                    for name in ("", "-wal", "-shm"):
+                        Path(str(self.path) + name).unlink(missing_ok=True)
+            finally:
+                self._lock.release()
+
+    def _holds_nothing(self) -> bool:
+        """No request and no batch (dataforge.llm.batch keeps its ledger in the same file) recorded."""
+        db = self._wdb
+        if db.execute("SELECT EXISTS(SELECT 1 FROM requests)").fetchone()[0]:
+            return False
+        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return not ("batches" in tables and db.execute("SELECT EXISTS(SELECT 1 FROM batches)").fetchone()[0])
 
     def _close_connections(self) -> None:
         for db in (self._db, self._wdb):

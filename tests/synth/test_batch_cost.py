@@ -386,3 +386,62 @@ def test_dry_run_with_half_a_price_shows_the_tables_other_half(tmp_path, serve):
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "cost at $5/$0.6 per 1M tokens (gpt-4o-mini)" in result.output  # not $5/$0
+
+
+# -- refused runs and a server that is down (issue 16 trial) ----------------------------------------------
+@pytest.mark.parametrize("flags,script", [
+    (["--price", "1000/1000", "--max-cost", "0.5"], None),  # refused by the cost preflight
+    (["--batch"], "absent"),  # a server without the Batch API
+])
+def test_a_refused_run_leaves_no_journal(tmp_path, serve, synth, flags, script):
+    srv = serve()
+    if script:
+        batch_store(srv).script = BatchScript(outcome=script)
+    result = qa(synth, srv, tmp_path, *flags)
+    assert result.exit_code == 1 and srv.log.total == 0
+    assert not list(tmp_path.glob("qa.jsonl*")), sorted(p.name for p in tmp_path.iterdir())
+
+
+def test_an_existing_empty_journal_is_not_removed_by_a_refused_run(tmp_path, serve, synth):
+    from dataforge.llm.journal import Journal
+
+    srv = serve()
+    Journal(tmp_path / "qa.jsonl.journal.sqlite").close()  # made by an earlier run: not ours to delete
+    assert not (tmp_path / "qa.jsonl.journal.sqlite").exists()  # (an empty one we made is removed...)
+    (tmp_path / "qa.jsonl.journal.sqlite").write_bytes(b"")  # ...an empty file someone else made is kept
+    result = qa(synth, srv, tmp_path, "--price", "1000/1000", "--max-cost", "0.5")
+    assert result.exit_code == 1 and (tmp_path / "qa.jsonl.journal.sqlite").exists()
+
+
+def test_batch_api_calls_to_a_down_server_stop_by_the_breaker_rule_not_the_whole_retry_budget(monkeypatch):
+    import asyncio
+    from types import SimpleNamespace
+
+    import httpx
+    import openai
+
+    from dataforge.llm import batch as batch_mod
+    from dataforge.llm import breaker as breaker_mod
+    from dataforge.llm.breaker import ServerUnusable
+
+    clock = [0.0]  # a fake clock: the test takes no time and no luck
+
+    async def sleep(seconds):
+        clock[0] += seconds
+
+    monkeypatch.setattr(breaker_mod, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(batch_mod, "asyncio", SimpleNamespace(sleep=sleep))
+    calls = []
+
+    async def refused(*_, **__):
+        calls.append(clock[0])
+        raise openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/files"))
+
+    client = SimpleNamespace(files=SimpleNamespace(create=refused), batches=SimpleNamespace(create=refused))
+    backend = SimpleNamespace(_client=client, where="http://127.0.0.1:9/v1", redact=lambda t: t,
+                              describe=lambda: "http://127.0.0.1:9/v1", model="m")
+    batch_client = batch_mod.BatchClient(backend, batch_mod.Ledger(None), batch_mod.BatchPlan())
+    with pytest.raises(ServerUnusable, match="cannot reach the server") as caught:
+        asyncio.run(batch_client._call("upload", client.files.create))
+    assert 8.0 <= clock[0] <= 10.0 and len(calls) >= 4  # the sync rule: 8 s of failures, probed every 2 s
+    assert "no request has succeeded" in caught.value.message
