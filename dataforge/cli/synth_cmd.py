@@ -352,7 +352,7 @@ def completion_cmd(docs, text_field, split, cut, min_prefix_words, max_prefix_wo
 @_llm_options
 @click.option("--template", type=click.Choice(["llama3", "chatml", "qwen2", "mistral", "gemma", "phi3"]),
               help="The model's chat format (its pre-query template is built in).")
-@click.option("--tokenizer", type=click.Path(file_okay=False), help="Tokenizer or model folder whose chat template "
+@click.option("--tokenizer", help="Tokenizer or model folder whose chat template "
               "gives the pre-query template (tokenizer_config.json / chat_template.jinja).")
 @click.option("--system", help="System prompt put into the pre-query template and the answer request.")
 @click.option("--keep-bos", is_flag=True, help="Send the template's BOS token as text too (servers add their own).")

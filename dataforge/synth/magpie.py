@@ -145,6 +145,7 @@ def _answer(job: Job, opts: MagpieOptions, pq: PreQuery, accepted, round_no: int
             job.reject(f"template leak: the answer holds '{problem}'", row={"instruction": text,
                                                                             "output": answer.value})
             continue
-        meta = job.lineage([generated, answer], template=pq.name, pre_query=pq.text, system=opts.system,
+        meta = job.lineage([generated, answer], template=pq.name, pre_query=pq.text,
                            answer_via=opts.answer_via, round=round_no)
+        meta["system"] = opts.system  # null without --system: every row has the same keys (docs/synth.md)
         job.add(InstructionRecord(instruction=text, output=answer.value.strip(), category="magpie", meta=meta))

@@ -83,6 +83,7 @@ def test_named_template_rows_rejects_and_exact_pre_query(serve, synth, tmp_path)
     meta = rows[0]["meta"]
     assert (meta["method"], meta["model"], meta["template"], meta["pre_query"]) == \
         ("magpie", "fake", "llama3", LLAMA3_PRE_QUERY)
+    assert "system" in meta and meta["system"] is None  # documented key, null without --system
     assert len(meta["requests"]) == 2
     rejects = read_jsonl(f"{out}.rejects.jsonl")
     reasons = sorted(r["reason"] for r in rejects)
@@ -160,10 +161,15 @@ def test_template_refusing_the_system_prompt_is_one_error_line(serve, synth, tmp
 @pytest.mark.parametrize("args, message", [
     (["--tokenizer", "NOTEMPLATE"], "no chat template"),
     ([], "needs exactly one of --template NAME and --tokenizer DIR"),
+    # a file and a missing folder are the same mistake: the same error line and exit code (issue 16)
+    (["--tokenizer", "AFILE"], "AFILE: not a folder"),
+    (["--tokenizer", "MISSING"], "MISSING: not a folder"),
 ])
 def test_bad_template_choice_is_one_error_line_and_nothing_sent(serve, synth, tmp_path, args, message):
     write_tokenizer(tmp_path / "plain", template=None)
-    args = [str(tmp_path / "plain") if a == "NOTEMPLATE" else a for a in args]
+    (tmp_path / "AFILE").write_text("{}", encoding="utf-8")
+    args = [str(tmp_path / "plain") if a == "NOTEMPLATE" else str(tmp_path / a) if a in ("AFILE", "MISSING")
+            else a for a in args]
     srv = serve(Model())
     res = synth(srv, "magpie", *args, "-n", "2", "-o", tmp_path / "m.jsonl")
     assert res.exit_code == 1
