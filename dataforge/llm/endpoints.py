@@ -308,8 +308,8 @@ class EndpointPool:
     def _take_out(self, ep: Endpoint, exc: LLMError) -> None:
         ep.down_until = self.clock() + ep.cooldown
         ep.outs += 1
-        self._note(f"endpoint {ep.where} taken out after {ep.streak} failures in a row ({exc.reason[:120]});"
-                   f" trying it again in {ep.cooldown:g} s")
+        why = "still fails" if ep.probing else f"taken out after {ep.streak} failures in a row"
+        self._note(f"endpoint {ep.where} {why} ({exc.reason[:120]}); trying it again in {ep.cooldown:g} s")
         ep.cooldown = min(MAX_COOLDOWN, ep.cooldown * 2)
         ep.streak = 0
         ep.probing = True

@@ -113,3 +113,18 @@ def test_the_endpoint_with_more_capacity_gets_more_requests(loopback, api_key):
     assert all(r.ok for r in results)
     assert large.log.completed.total() > 2 * small.log.completed.total()
     assert small.log.max_in_flight <= 4 and large.log.max_in_flight <= 11
+
+
+def test_an_endpoint_refusing_the_key_is_taken_out_while_the_other_finishes(loopback, api_key, monkeypatch, capsys):
+    monkeypatch.setenv("DF_WRONG_KEY", "sk-not-the-right-one")
+    locked = loopback(api_key=api_key, latency=0.01)  # wants the canary key; gets another: 401
+    open_srv = loopback(latency=0.01)
+    wrong = OpenAIBackend("m", base_url=locked.url, api_key_env="DF_WRONG_KEY", timeout=10)
+    pool = EndpointPool([wrong, _backend(open_srv, api_key)])
+    results = run_requests(_requests(60), pool, None, policy=_policy(concurrency=8, adaptive=True),
+                           progress=False)
+    assert all(r.ok for r in results)
+    assert open_srv.log.completed.total() == 60 and locked.log.completed.total() == 0
+    assert pool.endpoints[0].dead and locked.log.statuses["401"] <= 4  # out after its first refusals
+    err = capsys.readouterr().err
+    assert "refused the request" in err and "sk-not-the-right-one" not in err
