@@ -167,8 +167,10 @@ def _run_local(stages, workers: int, logs_root: str) -> None:
     executor_cls = _quiet_local_executor()
     for name, pipeline, tasks in stages:
         logging_dir = os.path.join(logs_root, name)
-        executor = executor_cls(pipeline, tasks=tasks, workers=_local_workers(pipeline, workers, tasks),
-                                logging_dir=logging_dir)
+        stage_workers = _local_workers(pipeline, workers, tasks)
+        if stage_workers == 1 and type(pipeline[0]).__name__ == "SortedBuckets":
+            tasks = 1  # one task signs off every bucket: datatrove's set-up per task cost more than a bucket
+        executor = executor_cls(pipeline, tasks=tasks, workers=stage_workers, logging_dir=logging_dir)
         # Tasks run in this process print datatrove's console output (a tqdm bar, error logs) to
         # stderr: keep it off the console unless the stage fails. Full logs are in logging_dir.
         captured = io.StringIO()

@@ -211,9 +211,16 @@ class SortedBuckets(MinhashDedupBuckets):
     name = "🎯 MinHash stage 2 (vectorised)"
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
-        if (self.index_folder is not None or world_size != self.config.num_buckets
-                or self.config.hash_config.precision != 64):
+        if self.index_folder is not None or self.config.hash_config.precision != 64 or world_size not in (
+                1, self.config.num_buckets):
             return super().run(data, rank, world_size)
+        if world_size == 1:  # one task for every bucket (the local executor, in-process: no per-task set-up)
+            for bucket in range(self.config.num_buckets):
+                self._bucket(bucket)
+        else:
+            self._bucket(rank)
+
+    def _bucket(self, rank: int) -> None:
         r = self.config.hashes_per_bucket
         dtype = np.dtype([(f"h{i}", "<u8") for i in range(r)] + [("doc", "<u4")])
         with self.track_time():

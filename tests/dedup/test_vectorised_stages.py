@@ -77,3 +77,7 @@ def test_stage_two_pairs_equal_datatrove_merge(tmp_path):
     ours, theirs = _files(tmp_path / "ours"), _files(tmp_path / "theirs")
     assert sum(len(v) for v in ours.values()) >= 16 * bands.buckets  # pairs found: the test can fail
     assert ours == theirs
+    # the local executor's single task for every bucket writes the same files
+    mh.SortedBuckets(input_folder=str(tmp_path / "sigs"), output_folder=str(tmp_path / "one"),
+                     config=config).run(None, 0, 1)
+    assert _files(tmp_path / "one") == theirs
