@@ -54,6 +54,7 @@ class TranslateSummary:
     back_requests: int = 0
     http_attempts: int = 0        # what went over the wire, retries included
     from_journal: int = 0
+    from_batch: int = 0           # requests answered through the Batch API (--batch)
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float | None = None
@@ -75,7 +76,9 @@ class TranslateSummary:
                f"wrote {self.written:,} rows ({self.sources_written:,} originals kept) to {self.output}",
                f"requests: {self.requests:,} ({self.batch_requests:,} batched, {self.fallbacks:,} batch"
                f" fallbacks, {self.row_retries:,} row retries, {self.back_requests:,} back-checks);"
-               f" {self.http_attempts:,} sent over the wire, {self.from_journal:,} from the journal"]
+               f" {self.http_attempts:,} sent over the wire,"
+               + (f" {self.from_batch:,} answered through the Batch API," if self.from_batch else "")
+               + f" {self.from_journal:,} from the journal"]
         usage = f"tokens in {self.tokens_in:,} out {self.tokens_out:,}"
         if self.cost is not None:
             usage += f"; est. cost ${self.cost:,.4f}"
@@ -83,7 +86,8 @@ class TranslateSummary:
             usage += f"; mean back-check chrF {self.mean_chrf:.1f}"
         out.append(usage + f"; {self.seconds:,.1f} s")
         if self.stopped:
-            out.append(f"stopped early: {self.stopped}; {self.unreached:,} rows not reached; run the same command"
+            out.append(f"stopped early: {self.stopped}; {self.pending:,} row×language pairs not sent,"
+                       f" {self.unreached:,} rows not reached; run the same command"
                        " again to continue (finished requests come from the journal)")
         return out
 
@@ -154,7 +158,8 @@ def translate(data, out: str | os.PathLike, *, to: str | list[str] | None = None
         with open_writer(out) as writer, \
                 LLMSession(llm_backend, journal_path_for(out), policy=policy, fresh=fresh,
                            progress=False) as session, \
-                (progress_bar("translate", total=_count_rows(ds), unit="rows") if progress else _quiet_bar()) as bar:
+                (progress_bar("translate", total=_count_rows(ds), unit="rows") if progress and not policy.dry_run
+                 else _quiet_bar()) as bar:  # a dry run sends nothing: no "0/N rows" line
             shown = [0.0]
 
             def on_row(plan: RowPlan) -> None:
@@ -240,7 +245,7 @@ def _fill(summary: TranslateSummary, engine: Engine, session: LLMSession, ds, po
     summary.translated, summary.rejected = st.translated, st.rejected
     summary.requests, summary.batch_requests, summary.fallbacks = st.requests, st.batch_requests, st.fallbacks
     summary.row_retries, summary.back_requests = st.row_retries, st.back_requests
-    summary.http_attempts, summary.from_journal = ls.sent, ls.cached
+    summary.http_attempts, summary.from_journal, summary.from_batch = ls.sent, ls.cached, ls.batched
     summary.tokens_in, summary.tokens_out = ls.usage.prompt_tokens, ls.usage.completion_tokens
     summary.cost = ls.cost if policy.prices is not None else None
     summary.mean_chrf = round(st.chrf_sum / st.chrf_n, 2) if st.chrf_n else None

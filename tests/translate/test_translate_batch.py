@@ -85,3 +85,17 @@ def test_translate_batch_answers_are_kept_when_their_usage_passes_the_budget(tmp
     assert result.exit_code == 0, result.output
     assert len(read_jsonl(tmp_path / "out.jsonl")) == len(rows) and srv.log.total == 0
     assert batch_store(srv).created == 1 and "not sent" not in result.output
+
+
+def test_translate_batch_summary_counts_the_batch_answers_and_a_dry_run_shows_no_progress_line(tmp_path, serve):
+    srv = serve()
+    result = translate(srv, tmp_path, "--batch")
+    assert result.exit_code == 0, result.output
+    requests = (len(dolly_rows()) + 1) // 2  # --batch-size 2
+    assert (f"0 sent over the wire, {requests} answered through the Batch API, 0 from the journal"
+            in result.output)
+    args = ["translate", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "dry.jsonl"), "--to", "es", "-m",
+            "scripted", "--base-url", srv.url, "--dry-run", "--price", "1/1"]  # not -q: a bar would show
+    dry = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert dry.exit_code == 0 and dry.output.startswith("dry run: nothing was sent"), dry.output
+    assert f"/{len(dolly_rows())} rows" not in dry.output  # no "0/10 rows 0%" bar line
