@@ -165,3 +165,64 @@ def test_resolve_near_removes_whole_groups_and_marks_contamination():
     assert dec.similarity[1] == pytest.approx(0.6) and dec.similarity[2] == 1.0
     assert (dec.count(KEPT), dec.count(NEAR), dec.count(EXACT), dec.count(CONTAMINATED)) == (2, 1, 1, 1)
     assert dec.other_question == 0
+
+
+def _hash(token: str) -> int:
+    return sum(ord(c) * 31 ** i for i, c in enumerate(token)) % (2**61)
+
+
+def test_shingles_of_a_key_with_and_without_an_answer_side():
+    from dataforge.dedup.resolve import shingles_of
+    from dataforge.dedup.text import normalize, shingle_set, tokens
+
+    plain = shingles_of("the cat sat on the mat", 2, _hash)
+    assert plain.answer is None and plain.question is None
+    assert plain.key.tolist() == shingle_set("the cat sat on the mat", 2, _hash).tolist()
+    key = "what is two\x02four\x01 and more"  # prompt, then an answer part and the text after it
+    both = shingles_of(key, 2, _hash)
+    assert both.key.tolist() == shingle_set(key, 2, _hash).tolist()
+    assert both.answer.tolist() == shingle_set("four", 1, _hash).tolist()
+    words = tokens(normalize("what is two  and more"))
+    assert both.question.tolist() == sorted(_hash(w) for w in words)
+
+
+def test_load_shingles_reads_every_wanted_row_of_every_shard(tmp_path):
+    import orjson
+
+    from dataforge.dedup.resolve import load_shingles
+    from dataforge.dedup.text import shingle_set
+
+    texts = {10: "alpha beta gamma", 11: "beta gamma delta", 12: "x y z", 20: "one two three", 21: "four five"}
+    shard_rows = [np.array([10, 11, 12]), np.array([20, 21])]
+    for shard, rows in enumerate(shard_rows):
+        (tmp_path / f"{shard:05d}.jsonl").write_bytes(b"".join(orjson.dumps(texts[r]) + b"\n" for r in rows))
+    got = load_shingles(tmp_path, shard_rows, np.array([10, 12, 21]), 2, _hash)
+    assert sorted(got) == [10, 12, 21]
+    for row in (10, 12, 21):
+        assert got[row].key.tolist() == shingle_set(texts[row], 2, _hash).tolist()
+    assert load_shingles(tmp_path, shard_rows, np.array([], dtype=np.int64), 2, _hash) == {}
+
+
+def test_a_cluster_member_without_shingles_counts_as_sharing_nothing():
+    removed_to, _, _ = _run_verify({0: sh([1, 2, 3])}, {0: 0, 1: 1}, 0.5)  # row 1's shingles are missing
+    assert removed_to.tolist() == [-1, -1]
+
+
+def test_decision_arrays_are_compact():
+    dec = resolve(_prep([0, 0, 1]), [], keep=KeepRule("first"), threshold=0.8, exact=True)
+    assert (dec.status.dtype, dec.dup_of.dtype, dec.similarity.dtype) == (np.int8, np.int64, np.float32)
+
+
+def test_clusters_rows_name_the_kept_row_and_each_removed_one():
+    from dataforge.dedup.resolve import Decisions, clusters_rows
+
+    prep = SimpleNamespace(ids=["a", "b", "c", "d"], where=lambda r: ("in.jsonl", r + 1 if r != 3 else None))
+    dec = Decisions(status=np.array([KEPT, EXACT, NEAR, KEPT], dtype=np.int8), dup_of=np.array([-1, 0, 0, -1]),
+                    similarity=np.array([0, 1.0, 0.81234, 0], dtype=np.float32))
+    same = np.array([-1, -1, -1, 0])
+    assert list(clusters_rows(prep, dec, same)) == [{
+        "cluster": 0, "size": 3, "kept": "a", "kept_where": "in.jsonl:1",
+        "removed": [{"id": "b", "match": "exact", "similarity": 1.0}, {"id": "c", "match": "near", "similarity": 0.8123}],
+        "same_prompt": [{"id": "d", "where": "in.jsonl"}]}]
+    nothing = Decisions(status=np.zeros(4, dtype=np.int8), dup_of=np.full(4, -1), similarity=np.zeros(4))
+    assert list(clusters_rows(prep, nothing)) == []
