@@ -276,9 +276,27 @@ def replace_block(text: str, key: str, body: str, inline: bool = False) -> str:
     return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
+def summary(text: str) -> str:
+    """A table of every area's latest score per label, from the section headings already in the file."""
+    found: dict[str, dict[str, str]] = {}
+    for area, label, k, n, pct in re.findall(r"^### (\w+) \((\w+)\): (\d+)/(\d+) killed \(([^)]*)\)", text, re.M):
+        found.setdefault(area, {})[label] = f"{k}/{n} ({pct})"
+    labels = [lb for lb in ("before", "after", "latest") if any(lb in v for v in found.values())]
+    rows = ["| area | modules mutated | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
+    for area in AREAS:
+        if area in found:
+            mods = ", ".join(f"`{Path(m).name}`" for m in AREAS[area][0])
+            rows.append(f"| {area} | {mods} | " + " | ".join(found[area].get(lb, "—") for lb in labels) + " |")
+    return "\n".join(rows)
+
+
 def record(res: dict, label: str) -> None:
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
-    RESULTS.write_text(replace_block(text, f"{res['area']}:{label}", section(res, label)))
+    text = replace_block(text, f"{res['area']}:{label}", section(res, label))
+    if "<!-- mutation:summary -->" not in text:  # the table goes right after the header
+        head, sep, rest = text.partition("\n<!-- mutation:")
+        text = head.rstrip("\n") + "\n\n<!-- mutation:summary -->\n<!-- /mutation:summary -->\n" + sep + rest
+    RESULTS.write_text(replace_block(text, "summary", summary(text)))
     killed = sum(score(st)[0] for st in res["modules"].values())
     total = sum(score(st)[1] for st in res["modules"].values())
     pct = f"{100 * killed / total:.0f}%" if total else "n/a"
