@@ -84,7 +84,8 @@ def test_translate_batch_answers_are_kept_when_their_usage_passes_the_budget(tmp
     result = translate(srv, tmp_path, "--batch", "--max-tokens", str(tokens + 1))  # the estimate fits, usage not
     assert result.exit_code == 0, result.output
     assert len(read_jsonl(tmp_path / "out.jsonl")) == len(rows) and srv.log.total == 0
-    assert batch_store(srv).created == 1 and "not sent" not in result.output
+    assert batch_store(srv).created == 1 and "not sent: " not in result.output
+    assert "; 0 row×language pairs not sent, 0 rows not reached" in result.output
 
 
 def test_translate_batch_summary_counts_the_batch_answers_and_a_dry_run_shows_no_progress_line(tmp_path, serve):
