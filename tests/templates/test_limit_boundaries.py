@@ -126,4 +126,5 @@ def test_string_method_sizes():
     assert str_method_size("abc", "replace", ("", "--"), {}, 10**9) == 3 + 4 * 2  # empty old: between every char
     assert str_method_size("aXa", "replace", ("X", ""), {}, 10**9) == 3  # shrinking never counts below n
     assert str_method_size("ab", "translate", ({97: "xyz"},), {}, 10**9) == 6
+    assert str_method_size(b"ab", "translate", (bytes(range(256)),), {}, 10**9) == 2  # a bytes table: one for one
     assert str_method_size("ab", "upper", (), {}, 10**9) is None
