@@ -111,12 +111,17 @@ def _expand(paths, own=()) -> Iterator[tuple]:
     run's own files (`own`: output, rejects, journal) are never read."""
     from dataforge.io.files import type_from_name
 
-    mine = {os.path.realpath(p) for p in own}
+    mine = [os.path.realpath(p) for p in own]  # output, rejects, journal
     journal = next((p for p in mine if p.endswith(".journal.sqlite")), None)
+    # a data file named by -o is skipped only when its journal shows an earlier run of this command wrote it:
+    # a user's dataset named by mistake stays an input, and the safety check refuses to overwrite it
+    written = mine if journal is not None and os.path.exists(journal) else mine[1:]
 
-    def ours(p) -> bool:  # the journal comes with its -wal, -shm and .lock files
+    def ours(p, among) -> bool:  # the journal comes with -wal, -shm and .lock files; a folder output with shards
         real = os.path.realpath(p)
-        return real in mine or (journal is not None and real.startswith(journal))
+        return any(real == m or real.startswith(m + os.sep) for m in among) or \
+            (journal is not None and journal in among and real.startswith(journal))
+
     for path in paths:
         folder = Path(path)
         if not folder.is_dir():
@@ -127,23 +132,30 @@ def _expand(paths, own=()) -> Iterator[tuple]:
             yield path, None
             continue
         files = sorted(p for p in folder.rglob("*") if p.is_file()
-                       and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-                       and not ours(p))
-        found = [p for p in files if _is_document(p)]
-        if found:
-            for p in files:
-                yield (p, None) if _is_document(p) else \
-                    (p, f"not read: a {p.suffix or 'suffix-less'} file in a folder of documents (read: "
-                        f"{DOCUMENT_SUFFIXES}; pass a dataset file on its own to read its text column)")
+                       and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        if any(_is_document(p) for p in files):
+            for p in files:  # documents are read (and so checked against -o); the run's own files left out
+                if _is_document(p):
+                    yield p, None
+                elif not ours(p, mine):
+                    yield p, (f"not read: a {p.suffix or 'suffix-less'} file in a folder of documents (read: "
+                              f"{DOCUMENT_SUFFIXES}; pass a dataset file on its own to read its text column)")
             continue
         try:
-            data = [df.path for df in resolve(str(path)) if not ours(df.path)]
-        except InputError:
-            data = []
-        if not data or any(os.path.realpath(d) == os.path.realpath(path) for d in data):
-            yield path, None  # a datasets folder as a whole, or one without data: the reader says why
-        else:
-            yield from ((d, None) for d in data)
+            listed = resolve(str(path))
+        except InputError as exc:
+            if "holds no data files" not in exc.message:
+                raise
+            listed = []
+        if len(listed) == 1 and listed[0].type == "hf":
+            yield path, None  # a saved datasets folder is read as a whole
+            continue
+        data = [df.path for df in listed if not ours(df.path, written)]
+        if not data:  # nothing but this run's own files (or nothing at all): never read those back
+            raise InputError(f"{path}: the folder holds no documents or data files",
+                             f"expected documents ({DOCUMENT_SUFFIXES}) or dataset files with a text column "
+                             "(.jsonl, .json, .parquet, .csv)")
+        yield from ((d, None) for d in data)
 
 
 def _capped(pieces):

@@ -27,16 +27,28 @@ def test_output_inside_a_document_folder_resumes(serve, synth, tmp_path):
     assert read_jsonl(out) == rows and len(asked) == sent  # all from the journal, nothing read back
 
 
-def test_output_inside_a_dataset_folder_is_not_read_back(synth, tmp_path):
+def test_output_inside_a_dataset_folder_is_not_read_back(serve, synth, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     write_jsonl(folder / "a.jsonl", [{"text": f"Report {i}: {PASSAGE_WORDS}."} for i in range(3)])
     out = folder / "out.jsonl"
-    assert synth(None, "completion", folder, "-o", out).exit_code == 0
+    srv = serve()
+    assert synth(srv, "qa", folder, "-o", out, "--per-passage", 1).exit_code == 0
     rows = read_jsonl(out)
-    again = synth(None, "completion", folder, "-o", out)
+    again = synth(srv, "qa", folder, "-o", out, "--per-passage", 1)
     assert again.exit_code == 0, again.output
-    assert read_jsonl(out) == rows  # its own rows were not read as more documents
+    assert read_jsonl(out) == rows and len(rows) == 3  # its own rows (a "context" column) were not read back
+
+
+def test_a_users_dataset_named_as_output_is_still_refused(synth, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("a", "b"):
+        write_jsonl(folder / f"{name}.jsonl", [{"text": f"Report {name}: {PASSAGE_WORDS}."}])
+    before = (folder / "a.jsonl").read_bytes()
+    res = synth(None, "completion", folder, "-o", folder / "a.jsonl")
+    assert res.exit_code == 1 and "would overwrite the input" in res.output
+    assert (folder / "a.jsonl").read_bytes() == before
 
 
 def test_output_over_a_document_of_the_folder_is_still_refused(synth, tmp_path):
@@ -77,3 +89,19 @@ def test_too_short_section_reject_has_file_and_line_apart(serve, synth, tmp_path
     assert synth(serve(), "qa", doc, "-o", out).exit_code == 0
     short = [r for r in read_jsonl(f"{out}.rejects.jsonl") if r["reason"].startswith("document too short")]
     assert [(r["file"], r["line"]) for r in short] == [(str(doc), 1)]
+
+
+def test_folder_with_only_the_runs_own_files_is_an_error_not_read_back(serve, synth, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", [{"text": f"Report {i}: {PASSAGE_WORDS}."} for i in range(3)])
+    out = folder / "out.jsonl"
+    srv = serve()
+    assert synth(srv, "qa", folder, "-o", out, "--per-passage", 1).exit_code == 0
+    (folder / "a.jsonl").unlink()  # only the output, its rejects and journal are left
+    written = out.read_bytes()
+    res = synth(srv, "qa", folder, "-o", out, "--per-passage", 1)
+    assert res.exit_code == 1
+    assert f"error: {folder}: the folder holds no documents or data files" in res.output
+    assert "hint: expected documents (.md, .markdown, .html, .htm, .pdf, .txt, .text)" in res.output
+    assert out.read_bytes() == written
