@@ -166,7 +166,7 @@ def _within_budget(session, todo: dict) -> tuple[dict, str | None]:
     else:
         budget = f"--max-cost {policy.max_cost:g} (${max(cost_left, 0):.4f} left at the batch price)"
     return kept, (f"budget: {budget} covers {len(kept):,} of {len(todo):,} batch requests by the estimate"
-                  f" (~{each:,.0f} tokens each); a rerun with a larger budget sends the rest")
+                  f" (~{each:,.0f} tokens each)")  # the callers' summaries say how to continue
 
 
 def _wait(session, coro):
