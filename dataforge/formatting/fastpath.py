@@ -121,6 +121,10 @@ def fast_text_rows(fmt: Formatter, records: list, style: str) -> list | None:
         if strings is None:
             return None  # a user pack missing a string: the per-row path names the error
         table = fast.table(fixed[0], strings)
+        if style == "text" and all(type(r) is InstructionRecord for r in records):
+            rows = _fixed_text_rows(fmt, fast, table, records)
+            if rows is not None:
+                return rows
     out: list = [None] * len(records)
     todo, values = [], []
     for i, rec in enumerate(records):
@@ -173,6 +177,25 @@ def fast_text_rows(fmt: Formatter, records: list, style: str) -> list | None:
         if out[i] is None:
             out[i] = one(rec)
     return out
+
+
+def _fixed_text_rows(fmt: Formatter, fast: FastPack, table: dict, records: list) -> list | None:
+    """The common case in two comprehensions: one language, text style, instruction records only.
+    None when the general loop must decide (a special token, a value that is not text, a long row)."""
+    try:  # a blank context gets no header at all ("".isspace() is False: an empty one stays)
+        values = [(r.instruction, "" if r.context.isspace() else r.context, r.output,
+                   r.meta.get("system", "") if r.meta else "", r.id, r.category) for r in records]
+        joined = _SEP.join(chain.from_iterable(values))  # also: every value is text, as format needs
+    except (AttributeError, TypeError):
+        return None
+    if any(s in joined for s in fast.specials):
+        return None
+    key = fast.key
+    texts = [table[key(v)][2].format(*v) for v in values]
+    if texts and max(map(len, texts)) > current_limits().max_output:
+        return None
+    fmt.languages.count_fixed(len(texts))
+    return [{"id": v[4], "text": t} for v, t in zip(values, texts)]
 
 
 def _one_row(fmt: Formatter, style: str):

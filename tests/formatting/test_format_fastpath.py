@@ -121,10 +121,17 @@ def test_clean_rows_every_style_same_bytes(tmp_path, monkeypatch, template, fram
                                         template=template, style=style, lang=lang)
             assert len(out.splitlines()) == len(_clean_rows())
             assert rejects == b""
+    # a JSON array is read row by row: one language, records rendered by the compiled pack
+    array = tmp_path / "clean.json"
+    array.write_bytes(orjson.dumps(_clean_rows()))
+    for style in ("text", "prompt-completion"):
+        out, _rejects, lines = _same(tmp_path, array, f"{template}-{style}-array", monkeypatch, template=template,
+                                     style=style, lang="de")
+        assert f"wrapper languages: de {len(_clean_rows())}" in lines
     if template in ("alpaca", "dolly", "qa", "completion"):
         if frames.columns_available():
             assert frame_calls.count(True) == 4  # text and prompt-completion, en and fr: by columns
-        assert row_calls.count(True) >= 2  # --lang auto: record batches through the compiled pack
+        assert row_calls.count(True) >= 4  # --lang auto and the array: record batches through the compiled pack
     else:
         assert frame_calls == [] and True not in row_calls  # chat packs keep their Jinja render
 
