@@ -99,7 +99,7 @@ def _batched_with(session, ledger, run, requests, validate, description, on_resu
         entry = journal.get(request.key) if journal is not None else None
         if entry is None or entry.state != "done":
             todo.setdefault(request.key, request)
-    todo, held = _within_budget(session, todo)
+    todo, held = _within_budget(session, todo, ledger)
     if held:  # the budget is spent by the estimate: these are not sent, by the batch or synchronously
         session.stopped = session.stopped or held
     answers, finished = {}, []
@@ -136,15 +136,21 @@ def _batched_with(session, ledger, run, requests, validate, description, on_resu
     return results
 
 
-def _within_budget(session, todo: dict) -> tuple[dict, str | None]:
+def _within_budget(session, todo: dict, ledger) -> tuple[dict, str | None]:
     """The requests the budget left (--max-tokens, --max-cost at the batch price) covers by the estimate,
     in order, and why the rest are held back (None when all fit). A batch's answers are paid for
-    whatever the run does next, so the budget is applied before submitting, never to answers."""
+    whatever the run does next, so the budget is applied before submitting, never to answers; requests
+    in a batch an earlier run left running are paid for too and always kept."""
     policy, stats = session.policy, session.stats
     if not todo or (policy.max_tokens is None and policy.max_cost is None and session.stopped is None):
         return todo, None
+    running = set().union(*ledger.open_for(set(todo)).values())
+    paid = {k: r for k, r in todo.items() if k in running}
+    todo = {k: r for k, r in todo.items() if k not in running}
     if session.stopped is not None:
-        return {}, session.stopped
+        return paid, session.stopped
+    if not todo:
+        return paid, None
     journal = session.journal.path if session.journal is not None else None
     sizes = request_tokens(list(todo.values()), journal)
     prices = policy.prices
@@ -158,14 +164,16 @@ def _within_budget(session, todo: dict) -> tuple[dict, str | None]:
         if (tokens_left is not None and tokens > tokens_left) or (cost_left is not None and cost > cost_left):
             break
         kept[key] = request
-    if len(kept) == len(todo):
-        return todo, None
+    kept.update(paid)
+    if len(kept) == len(todo) + len(paid):
+        return kept, None
     each = sum(a + b for a, b in sizes) / len(sizes)
     if tokens_left is not None and tokens > tokens_left:
         budget = f"--max-tokens {policy.max_tokens:,} ({max(tokens_left, 0):,} left)"
     else:
         budget = f"--max-cost {policy.max_cost:g} (${max(cost_left, 0):.4f} left at the batch price)"
-    return kept, (f"budget: {budget} covers {len(kept):,} of {len(todo):,} batch requests by the estimate"
+    return kept, (f"budget: {budget} covers {len(kept) - len(paid):,} of {len(todo):,} new batch requests"
+                  " by the estimate"
                   f" (~{each:,.0f} tokens each)")  # the callers' summaries say how to continue
 
 

@@ -445,3 +445,18 @@ def test_batch_api_calls_to_a_down_server_stop_by_the_breaker_rule_not_the_whole
         asyncio.run(batch_client._call("upload", client.files.create))
     assert 8.0 <= clock[0] <= 10.0 and len(calls) >= 4  # the sync rule: 8 s of failures, probed every 2 s
     assert "no request has succeeded" in caught.value.message
+
+
+def test_a_batch_an_earlier_run_left_running_is_picked_up_whatever_the_budget(tmp_path, serve, synth):
+    from dataforge.llm.batch import Ledger
+
+    srv = serve()
+    store = batch_store(srv)
+    assert qa(synth, srv, tmp_path, "--batch").exit_code == 0
+    ledger = Ledger(tmp_path / "qa.jsonl.journal.sqlite")
+    ledger.db.execute("DELETE FROM requests")  # as if the run had been killed while its batch ran
+    ledger.db.execute("UPDATE batches SET state='open'")
+    ledger.close()
+    again = qa(synth, srv, tmp_path, "--batch", "--max-tokens", "1", "--overwrite")  # covers no new request
+    assert again.exit_code == 0, again.output
+    assert len(rows_and_rejects(tmp_path)[0]) == N and store.created == 1 and srv.log.total == 0
