@@ -128,3 +128,22 @@ def test_an_endpoint_refusing_the_key_is_taken_out_while_the_other_finishes(loop
     assert pool.endpoints[0].dead and locked.log.statuses["401"] <= 4  # out after its first refusals
     err = capsys.readouterr().err
     assert "refused the request" in err and "sk-not-the-right-one" not in err
+
+
+def test_the_progress_line_shows_the_current_window(loopback, api_key):
+    from dataforge.llm import LLMSession
+
+    srv = loopback(latency=0.01)
+    session = LLMSession(_backend(srv, api_key), None, policy=_policy(concurrency=64, adaptive=True),
+                         progress=False)
+    session.run(_requests(40))
+
+    class Bar:
+        def update(self, description):
+            self.text = description
+
+    bar = Bar()
+    session._show(bar, "qa", force=True)
+    limit = session.backend.endpoints[0].windows["m"].limit
+    session.close()
+    assert limit > 4 and bar.text.startswith("qa · ") and bar.text.endswith(f" · c={limit}")
