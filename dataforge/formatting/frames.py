@@ -58,9 +58,12 @@ def frame_lines(fast: FastPack, lang: str, strings: tuple, style: str, frame: pl
     out = frame.select(pl.col("id"), *fields)
     cap = current_limits().max_output
     names = ("prompt", "completion") if style != "text" else ()
-    longest = out.select(*(pl.col(n).str.len_chars().max() for n in names or ("text",))).row(0)
+    names = names or ("text",)
+    longest = out.select(*(pl.col(n).str.len_bytes().max() for n in names)).row(0)  # no scan: >= chars
     if any(n is not None and n > cap for n in longest):
-        return None  # maybe over the limit: the row path says which render and why
+        longest = out.select(*(pl.col(n).str.len_chars().max() for n in names)).row(0)
+    if any(n is not None and n > cap for n in longest):
+        return None  # over the limit: the row path says which render and why
     line = out.select(pl.concat_str([pl.struct(pl.all()).struct.json_encode(), pl.lit("\n")]))
     return _buffer(line.to_series())
 

@@ -185,10 +185,11 @@ def test_known_alpaca_rows_exactly(tmp_path, monkeypatch):
 def test_over_the_output_limit_rejected_like_jinja(tmp_path, monkeypatch):
     monkeypatch.setenv("DATAFORGE_TEMPLATE_MAX_OUTPUT", "400")
     rows = [{"id": "short", "instruction": "hi", "context": "", "response": "ok"},
-            {"id": "big", "instruction": "x" * 500, "context": "", "response": "ok"}]
+            {"id": "big", "instruction": "x" * 500, "context": "", "response": "ok"},
+            {"id": "wide", "instruction": "é" * 200, "context": "", "response": "ok"}]  # 547 bytes, 347 characters
     src = _write(tmp_path / "d.jsonl", rows)
     out, rejects, _lines = _same(tmp_path, src, "limit", monkeypatch, template="dolly", style="text", lang="en")
-    assert [orjson.loads(line)["id"] for line in out.splitlines()] == ["short"]
+    assert [orjson.loads(line)["id"] for line in out.splitlines()] == ["short", "wide"]
     assert "DATAFORGE_TEMPLATE_MAX_OUTPUT" in orjson.loads(rejects.splitlines()[0])["reason"]
 
 
@@ -277,3 +278,14 @@ def test_column_expression_is_jinja(source):
     template = environment().from_string(source)
     assert got == [template.render({**consts, **dict(zip(fastpath.ROW, c))}) for c in combos]
     assert len(got) == 64
+
+
+def test_limit_counts_characters_not_bytes(tmp_path, monkeypatch, frame_calls):
+    """Under the limit in characters but over it in UTF-8 bytes: written, and still by columns."""
+    monkeypatch.setenv("DATAFORGE_TEMPLATE_MAX_OUTPUT", "400")
+    rows = [{"id": "wide", "instruction": "é" * 200, "context": "", "response": "ok"}]  # 547 bytes, 347 chars
+    src = _write(tmp_path / "w.jsonl", rows)
+    out, rejects, _lines = _same(tmp_path, src, "wide", monkeypatch, template="dolly", style="text", lang="en")
+    assert [orjson.loads(line)["id"] for line in out.splitlines()] == ["wide"] and rejects == b""
+    if frames.columns_available():
+        assert frame_calls == [True]
