@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -201,7 +202,15 @@ def test_a_rerun_after_sigkill_resends_nothing_answered_50_ms_before(tmp_path, s
 
 # -- 3. one journal, one run --------------------------------------------------------------------------
 def test_a_second_run_on_the_same_journal_is_refused_and_names_the_first(tmp_path, server):
-    srv = server(fake_model, latency=Latency.constant(0.4))
+    # The server holds the first run's first answer until the second run has been refused, so the first run
+    # is still running then however slowly the machine starts processes (it had finished under load 10).
+    gate = threading.Event()
+
+    def held(req):
+        gate.wait(60)
+        return fake_model(req)
+
+    srv = server(held)
     src, out, args = setup_input(tmp_path, "synth", n=10)
     cmd = synth_cmd(*args, srv.url, "-c", "2")
     first = _launch(cmd, env_with())
@@ -212,7 +221,12 @@ def test_a_second_run_on_the_same_journal_is_refused_and_names_the_first(tmp_pat
             time.sleep(0.01)
         lock = tmp_path / "qa.jsonl.journal.sqlite.lock"
         assert lock.read_text().strip() == str(first.pid)
-        second = run_cli(*cmd, env=env_with(), timeout=30)
+        try:
+            second = run_cli(*cmd, env=env_with(), timeout=30)
+            still_running = first.poll() is None
+        finally:
+            gate.set()
+        assert still_running
         assert second.code == 1, second.err
         assert f"pid {first.pid}" in second.error_line and "another dataforge run" in second.error_line
         assert "delete" not in (second.out + second.err).lower()
