@@ -11,9 +11,13 @@ A batch takes the columnar route only when it provably gives what the row
 path gives (the row path's fast path in `rowmap`: known columns, every value
 text, required text non-blank). polars reads JSON leniently (a number in a
 text column becomes text, a repeated key keeps the first value, a lone
-surrogate escape is read as NUL), so the raw bytes are checked first; any
-doubt sends the whole batch through the row path, which rejects bad rows
-with file, line and reason exactly as before. Memory is bounded by `BLOCK`.
+surrogate escape is read as NUL), so the raw bytes are checked first. A
+line whose value is no text, or whose required text is missing or blank,
+goes alone through the row path (which converts or rejects it with file,
+line and reason exactly as before) between the runs of plain rows around
+it; lines with escaped quotes or surrogate escapes are read again by
+orjson; anything the checks cannot place (a repeated key, blank lines, bad
+JSON) sends the whole batch through the row path. Memory is bounded by `BLOCK`.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ _BLANK = f"^[{_SPACE}]*$"
 _KEY_VALUE = re.compile(rb'": ?(.)', re.S)  # a key's closing quote, colon, the value's first byte
 _TEXT_TYPES = (pl.String, pl.Null)
 _DOUBT = re.compile(rb'\\(?:u[dD]|":)')
+_NOT_TEXT = re.compile(rb'":(?: [^"]|[^" ])')  # a key (or a key-like text) followed by a value that is no string
 
 
 def usable(ds, df: DataFile) -> bool:
@@ -68,18 +73,27 @@ def batches(ds) -> Iterator[pl.DataFrame | Record]:
                 continue
             chunks = _jsonl_chunks(df, shape) if df.type == "jsonl" else _parquet_chunks(df)
             # parse and map the next batches in a thread (polars lets go of the GIL) while ids are hashed here
-            for first_line, mapped, raw_rows in ahead(_mapped(chunks, shape, ds.require_text)):
-                if mapped is not None:
-                    mapped = _assign_ids(mapped, seen_ids, next_copy, ds)
-                if mapped is None:  # the row path, for this batch only
-                    yield from ds._records(df, name, shape, seen_ids, next_copy, rows=raw_rows())
+            for first_line, mapped, odd, rows_for in ahead(_mapped(chunks, shape, ds.require_text)):
+                if mapped is None or (len(odd) > 16 and len(odd) * 8 > mapped.height):
+                    yield from ds._records(df, name, shape, seen_ids, next_copy, rows=rows_for(None))
                     continue
-                n = mapped.height
-                ds.stats.read += n
-                ds.stats.parsed += n
-                ds.stats.ok += n
-                ds.where = (name, first_line + n - 1)
-                yield mapped
+                # runs of plain rows by columns; each odd row (a reject, a wrong type...) by the row path
+                pos = 0
+                for i in [*odd, mapped.height]:
+                    if i > pos:
+                        part = mapped if (pos, i) == (0, mapped.height) else mapped.slice(pos, i - pos)
+                        part = _assign_ids(part, seen_ids, next_copy, ds)
+                        if part is None:  # a given id repeats: the row path renames it
+                            yield from ds._records(df, name, shape, seen_ids, next_copy, rows=rows_for(range(pos, i)))
+                        else:
+                            ds.stats.read += part.height
+                            ds.stats.parsed += part.height
+                            ds.stats.ok += part.height
+                            ds.where = (name, first_line + i - 1)
+                            yield part
+                    if i < mapped.height:
+                        yield from ds._records(df, name, shape, seen_ids, next_copy, rows=rows_for([i]))
+                    pos = i + 1
                 if ds.progress is not None:
                     ds.progress.advance(ds.stats.read - ds._shown)
                     ds._shown = ds.stats.read
@@ -90,8 +104,18 @@ def batches(ds) -> Iterator[pl.DataFrame | Record]:
 
 
 def _mapped(chunks, shape: str, check: bool):
-    for first_line, frame, raw_rows in chunks:
-        yield first_line, (_plain_frame(frame, shape, check) if frame is not None else None), raw_rows
+    """(first line, record columns or None, rows for the row path (sorted indexes), rows_for) per batch."""
+    for first_line, read, rows_for in chunks:
+        if read is None:
+            yield first_line, None, [], rows_for
+            continue
+        frame, odd = read
+        mapped = _plain_frame(frame, shape, check)
+        if mapped is None:
+            yield first_line, None, [], rows_for
+            continue
+        mapped, bad = mapped
+        yield first_line, mapped, sorted(set(odd) | set(bad)), rows_for
 
 
 # ---- JSON lines ---------------------------------------------------------------
@@ -134,63 +158,76 @@ def _jsonl_chunks(df: DataFile, shape: str):
                 return
 
 
-def _read_block(data: bytes, lines: int, schema: dict) -> pl.DataFrame | None:
-    """The block as columns when polars reads it as the row path would; None when in doubt."""
+def _read_block(data: bytes, lines: int, schema: dict) -> tuple[pl.DataFrame, list[int]] | None:
+    """(the block as columns, indexes of lines the row path must read) when polars reads every other line
+    as the row path would; None when in doubt about the block."""
     try:
         frame = pl.read_ndjson(io.BytesIO(data), schema=schema)
     except Exception:  # malformed JSON, bad UTF-8, a line that is no object: the row path says which
         return None
     if frame.height != lines or any(t not in _TEXT_TYPES for t in frame.dtypes):
         return None  # blank lines, or nested values
-    checked, suspects = data, []
-    if _DOUBT.search(data):
-        # Lines with a surrogate escape (polars reads a lone one as NUL) or a key-like text inside a
-        # value (which the key count below cannot tell from a key): orjson reads those lines instead.
-        suspects, checked = _suspects(data, lines)
-        if len(suspects) > 16 and len(suspects) * 8 > lines:
-            return None  # mostly such lines: the row path is as fast
     # polars turns numbers, booleans and nulls into text, keeps the first of a repeated key and drops
     # columns the schema lacks: every key must be followed by a string, one key per filled cell
-    found = _KEY_VALUE.findall(checked)
+    found = _KEY_VALUE.findall(data)
     cells = sum(frame.height - s.null_count() for s in frame.iter_columns())
-    if suspects:
-        cells -= sum(len(s) - s.null_count() for s in frame[suspects].iter_columns())
-    if len(found) != cells or found.count(b'"') != len(found):
+    doubt, other = _DOUBT.search(data) is not None, found.count(b'"') != len(found)
+    if not doubt and not other:
+        return (frame, []) if len(found) == cells else None
+    # Lines with a value that is no text go to the row path (it rejects or converts them); lines with a
+    # surrogate escape (polars reads a lone one as NUL) or a key-like text inside a value (which the key
+    # count cannot tell from a key) are read again by orjson.
+    starts, ends = _line_bounds(data, lines)
+    suspects = _lines_at(_DOUBT, data, ends) if doubt else []  # orjson tells what their values are
+    odd = sorted(set(_lines_at(_NOT_TEXT, data, ends)) - set(suspects)) if other else []
+    aside = sorted({*odd, *suspects})
+    if len(aside) > 16 and len(aside) * 8 > lines:
+        return None  # mostly such lines: the row path is as fast
+    keys = sum(len(_KEY_VALUE.findall(data, int(starts[i]), int(ends[i]))) for i in aside)
+    filled = sum(len(s) - s.null_count() for s in frame[aside].iter_columns())
+    if len(found) - keys != cells - filled:
         return None
-    return _patch(frame, data, suspects, schema) if suspects else frame
+    if suspects:
+        frame, failed = _patch(frame, data, starts, ends, suspects, schema)
+        odd = sorted({*odd, *failed})
+    return frame, odd
 
 
-def _suspects(data: bytes, lines: int) -> tuple[list[int], bytes]:
-    """(indexes of the lines that hold a doubtful escape, the block without those lines)."""
+def _line_bounds(data: bytes, lines: int):
     import numpy as np
 
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     if len(ends) < lines:
         ends = np.append(ends, len(data))
-    hits = np.fromiter((m.start() for m in _DOUBT.finditer(data)), dtype=np.int64)
-    suspects = np.unique(np.searchsorted(ends, hits)).tolist()
-    starts = [0, *(int(ends[i]) + 1 for i in range(len(ends) - 1))]
-    kept, pos = [], 0
-    for i in suspects:
-        kept.append(data[pos:starts[i]])
-        pos = int(ends[i]) + 1
-    kept.append(data[pos:])
-    return suspects, b"".join(kept)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    return starts, ends
 
 
-def _patch(frame: pl.DataFrame, data: bytes, suspects: list[int], schema: dict) -> pl.DataFrame | None:
-    """The suspect lines' values as orjson reads them (plain rows only: all text, known columns)."""
-    lines = data.split(b"\n")
-    objs = []
+def _lines_at(pattern: re.Pattern, data: bytes, ends) -> list[int]:
+    """Indexes of the lines where `pattern` matches."""
+    import numpy as np
+
+    hits = np.fromiter((m.start() for m in pattern.finditer(data)), dtype=np.int64)
+    return np.unique(np.searchsorted(ends, hits)).tolist()
+
+
+def _patch(frame: pl.DataFrame, data: bytes, starts, ends, suspects: list[int], schema: dict):
+    """(the frame with the suspect lines' values as orjson reads them, the suspects that are no plain row)."""
+    objs, rows, failed = [], [], []
     for i in suspects:
         try:
-            obj = orjson.loads(lines[i])
+            obj = orjson.loads(data[int(starts[i]):int(ends[i])])
         except orjson.JSONDecodeError:
-            return None
+            failed.append(i)
+            continue
         if type(obj) is not dict or not obj.keys() <= schema.keys() or any(type(v) is not str for v in obj.values()):
-            return None
+            failed.append(i)
+            continue
         objs.append(obj)
-    return frame.with_columns([frame[name].scatter(suspects, [o.get(name) for o in objs]) for name in schema])
+        rows.append(i)
+    if rows:
+        frame = frame.with_columns([frame[name].scatter(rows, [o.get(name) for o in objs]) for name in schema])
+    return frame, failed
 
 
 def _too_long(name: str, line: int) -> None:
@@ -205,11 +242,12 @@ def _too_long(name: str, line: int) -> None:
 
 def _rows_of(data: bytes, name: str, first: int):
     """The block's (line, dict or Reject) pairs exactly as rawread's JSON lines reader gives them."""
-    def rows():
+    def rows(indexes=None):
         parts = data.split(b"\n")  # readline's lines: only \n ends one
         if data.endswith(b"\n"):
             parts.pop()
-        for lineno, raw in enumerate(parts, first):
+        chosen = enumerate(parts, first) if indexes is None else ((first + i, parts[i]) for i in indexes)
+        for lineno, raw in chosen:
             try:
                 obj = orjson.loads(raw)
             except orjson.JSONDecodeError:
@@ -252,17 +290,23 @@ def _parquet_chunks(df: DataFile):
     for batch in pf.iter_batches(batch_size=PARQUET_BATCH):
         plain = all(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)
                     for t in batch.schema.types)
-        frame = pl.from_arrow(batch) if plain else None
+        read = (pl.from_arrow(batch), []) if plain else None
         start = line
-        yield start, frame, (lambda b=batch, s=start: enumerate(b.to_pylist(), s))
+
+        def rows(indexes=None, b=batch, s=start):
+            if indexes is None:
+                return enumerate(b.to_pylist(), s)
+            return ((s + i, b.slice(i, 1).to_pylist()[0]) for i in indexes)
+
+        yield start, read, rows
         line += batch.num_rows
 
 
 # ---- mapping -------------------------------------------------------------------
 
-def _plain_frame(frame: pl.DataFrame, shape: str, check: bool) -> pl.DataFrame | None:
-    """The batch as record columns (ids still missing where the row has none); None if a row needs the row
-    path: an unknown column, a required text missing or (with `check`) blank."""
+def _plain_frame(frame: pl.DataFrame, shape: str, check: bool) -> tuple[pl.DataFrame, list[int]] | None:
+    """(the batch as record columns, ids still missing where the row has none; the rows whose required
+    text is missing or (with `check`) blank, for the row path); None for an unknown column."""
     cols = set(frame.columns)
     if not cols <= PLAIN[shape]:
         return None
@@ -274,8 +318,7 @@ def _plain_frame(frame: pl.DataFrame, shape: str, check: bool) -> pl.DataFrame |
     bad = pl.any_horizontal([c.is_null() for c in need])
     if check:
         bad = bad | pl.any_horizontal([c.str.contains(_BLANK) for c in need])
-    if frame.select(bad.any()).item():
-        return None
+    bad_rows = frame.select(bad.arg_true()).to_series().to_list()  # the row path rejects these
 
     def col(name: str) -> pl.Expr:
         return pl.col(name).fill_null("") if name in cols else pl.lit("", dtype=pl.String)
@@ -285,9 +328,10 @@ def _plain_frame(frame: pl.DataFrame, shape: str, check: bool) -> pl.DataFrame |
     else:  # row path: input or context or ""
         given, ctx = col("input"), col("context")
         context, system = pl.when(given != "").then(given).otherwise(ctx), col("system")
-    return frame.select(col("id").alias("id"), pl.col("instruction"), context.alias("context"),
-                        pl.col(answer).alias("output"), col("lang").alias("lang"),
-                        col("category").alias("category"), system.alias("system"))
+    mapped = frame.select(col("id").alias("id"), pl.col("instruction"), context.alias("context"),
+                          pl.col(answer).alias("output"), col("lang").alias("lang"),
+                          col("category").alias("category"), system.alias("system"))
+    return mapped, bad_rows
 
 
 def _assign_ids(frame: pl.DataFrame, seen_ids: set[int], next_copy: dict | None = None,

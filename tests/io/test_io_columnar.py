@@ -185,3 +185,21 @@ def test_blank_pattern_is_exactly_str_isspace():
     pattern = re.compile(columnar._BLANK)
     assert all(pattern.match(c * 3) for c in spaces)
     assert not any(pattern.match(chr(c)) for c in range(0x3001) if not chr(c).isspace())
+
+
+@pytest.mark.parametrize("to,ext", TARGETS)
+def test_a_few_odd_rows_leave_the_rest_of_their_batch_to_columns(to, ext, tmp_path, monkeypatch, counted):
+    """One wrong type or blank answer sends that row alone through the row path, not its whole batch."""
+    monkeypatch.setattr(columnar, "BLOCK", 1 << 20)
+    lines = [orjson.dumps(_dolly(i)) for i in range(300)]
+    lines[40] = orjson.dumps({"instruction": 5, "response": "a number: the row path writes it as text"})
+    lines[41] = orjson.dumps({"instruction": "blank", "response": "  "})
+    lines[150] = orjson.dumps({"instruction": True, "response": "a boolean: rejected"})
+    lines[151] = b'{"instruction": "json inside {\\"a\\": 1}", "response": "ok"}'  # read again by orjson
+    lines[152] = b'{"instruction": "a list {\\"a\\": 1}", "response": ["x"]}'  # both: the row path
+    src = tmp_path / "dolly.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    (row, row_out, row_rej), (col, col_out, col_rej) = _both(src, tmp_path, to, ext, monkeypatch)
+    assert col == row and (col.written, col.rejected) == (297, 3)
+    assert (col_out, col_rej) == (row_out, row_rej)
+    assert sum(counted) == 296  # all but the number row (written by the row path) and the 3 rejects
