@@ -7,10 +7,10 @@ area's modules and tests, so several areas never share mutmut's state, and edits
 checkout while a run goes on do not reach it. mutmut copies that snapshot to mutants/, plants every
 mutant behind a trampoline and, per mutated function, runs only the tests that called it.
 
-PYTHONPATH points at the mutated copy so that tests running `python -m dataforge` in a subprocess
-import the mutant too (the active mutant's name travels in MUTANT_UNDER_TEST). mutmut only learns
-which tests cover a function from calls made in the pytest process itself, so a function reached
-only through a subprocess counts as "no tests" (not killed).
+Tests that run `python -m dataforge` in a subprocess import the installed (unmutated) package: a
+mutated copy there crashes in mutmut's stats mode (it looks for mutants/ in the subprocess's working
+folder). mutmut only learns which tests cover a function from calls made in the pytest process
+itself anyway, so a function reached only through a subprocess counts as "no tests" (not killed).
 
 Score = killed / planted, per module; a timeout counts as killed (the mutant made the tests hang);
 "no tests", "survived" and "suspicious" count as not killed. The per-module table and every survivor
@@ -137,8 +137,7 @@ def stage(area: str, without_kill_tests: bool = False) -> Path:
     lines = ["[tool.pytest.ini_options]"] + [f"{k} = {toml_value(v)}" for k, v in pytest_cfg.items()]
     lines += ["", "[tool.mutmut]"] + [f"{k} = {toml_value(v)}" for k, v in cfg.items()]
     (here / "pyproject.toml").write_text("\n".join(lines) + "\n")
-    # mutmut fills mutants/ later; it must exist before Python starts, or the PYTHONPATH entry below is
-    # cached as missing and the tests import the unmutated package through the editable install.
+    # mutmut fills mutants/ later and puts it first on sys.path; made now, so a path cache never holds it missing
     (here / "mutants").mkdir()
     return here
 
@@ -159,7 +158,7 @@ def run_area(area: str, resume: bool = False, sample: int = 0, without_kill_test
     else:
         here = stage(area, without_kill_tests)
     mutmut = [sys.executable, "-m", "mutmut"]
-    env = dict(os.environ, PYTHONPATH=f"{here / 'mutants'}{os.pathsep}{ROOT / 'tools'}", OMP_NUM_THREADS="1",
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "tools"), OMP_NUM_THREADS="1",
                TOKENIZERS_PARALLELISM="false", MUTATION_TINY_CACHE=str(WORK / "_tiny"))
     load_before = os.getloadavg()
     t0 = time.monotonic()
