@@ -29,7 +29,9 @@ def parse_concurrency(value) -> tuple[int, bool]:
 class RunPolicy:
     """How requests are sent. Most fields have a CLI flag of the same name in `dataforge synth`."""
 
-    concurrency: int = 16  # requests in flight; with `adaptive`, the most the window may reach
+    # requests in flight; with `adaptive`, the most the window may reach. "auto" (the default, as on the
+    # command line) means adaptive up to AUTO_MAX; a number fixes it.
+    concurrency: int | str = "auto"
     adaptive: bool = False  # `-c auto`: AIMD windows per endpoint and model (dataforge.llm.adaptive)
     start_concurrency: int = 4  # ...starting here
     timeout: float = 120.0  # seconds per attempt (used by the backend)
@@ -61,6 +63,9 @@ class RunPolicy:
     breaker_seconds_after_success: float = 60.0  # ...or this long without a success, after one
 
     def __post_init__(self):
+        if isinstance(self.concurrency, str):
+            self.concurrency, adaptive = parse_concurrency(self.concurrency)
+            self.adaptive = self.adaptive or adaptive
         if self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1 (got {self.concurrency})")
         if self.max_cost is not None and self.prices is None:

@@ -170,7 +170,11 @@ def translate(data, out: str | os.PathLike, *, to: str | list[str] | None = None
                     shown[0] = now
                     bar.update(description=f"translate · {engine.stats.translated:,} ok ·"
                                            f" {engine.stats.rejected:,} rejected ·"
-                                           f" {session.stats.brief(policy.prices is not None)}")
+                                           f" {session.stats.brief(policy.prices is not None)}{window_text()}")
+
+            def window_text() -> str:  # -c auto: the current window(s), as synth shows them
+                window = getattr(session.backend, "window_text", None)
+                return f" · {window()}" if window is not None else ""
 
             engine = Engine(session, make, backend=backend, model=llm_backend.model, on_row=on_row,
                             batch_rows=batch, batch_chars=batch_chars, backcheck=backcheck, min_chrf=min_chrf,
