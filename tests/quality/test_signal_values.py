@@ -96,3 +96,32 @@ def test_a_required_field_empty_everywhere_is_high():
     assert (f.severity, f.title, f.count, f.share, f.examples) == (
         "high", "'output' is empty in every row", 2, 1.0, ["r0", "r1"])
     assert f.detail.startswith("All 2 rows have an empty or whitespace-only output;")
+
+
+def test_findings_point_at_their_report_section():
+    frame = pl.DataFrame({"id": ["a"], "output__repetition": [0.5]})
+    [rep] = repetition.findings(repetition.section(frame, ["output"]), 1)
+    assert rep.section == "signals"
+    sec = lengths.section(_frame(output=["", "x"], context=["", ""]), ["output", "context"], "")
+    assert {f.code: f.section for f in lengths.findings(sec, 2)} == {"empty:output": "fields",
+                                                                     "field_all_empty:context": "fields"}
+    assert {f.code: f.examples for f in lengths.findings(sec, 2)}["empty:output"] == ["r0"]
+
+
+def test_per_language_histograms_hand_computed():
+    n_en, n_de = 21, 20
+    texts = ["abc"] * 20 + [""] + ["0123456789"] * 20 + ["zz"] * 20  # one blank English row
+    frame = _frame(output=texts).with_columns(pl.Series("row", range(len(texts))), pl.lit("en").alias("lang"))
+    labels = pl.DataFrame({"row": list(range(len(texts))),
+                           "lang": ["en"] * n_en + ["de"] * n_de + ["too short"] * 20})
+    section_data = {"fields": {"output": {"chars_hist": {"edges": [0.0, 5.0, 8.0]}}}}
+    out = lengths.by_language(frame, ["output"], labels, section_data)
+    assert out == {"output": {
+        "en": {"rows": 20, "counts": [20, 0], "overflow": 0, "median": 3},  # the blank row left out
+        "de": {"rows": 20, "counts": [0, 0], "overflow": 20, "median": 10},
+    }}
+    one = labels.with_columns(pl.when(pl.col("lang") == "de").then(pl.lit("too short")).otherwise(pl.col("lang"))
+                              .alias("lang"))
+    assert lengths.by_language(frame, ["output"], one, section_data) == {}  # one language: nothing to compare
+    assert lengths.by_language(frame, ["output"], labels.head(0), section_data) == {}
+    assert lengths.MIN_LANG_ROWS == 20 and lengths.TOP_LANGS == 6
