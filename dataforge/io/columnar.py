@@ -11,7 +11,8 @@ A batch takes the columnar route only when it provably gives what the row
 path gives (the row path's fast path in `rowmap`: known columns, every value
 text, required text non-blank). polars reads JSON leniently (a number in a
 text column becomes text, a repeated key keeps the first value, a lone
-surrogate escape is read as NUL), so the raw bytes are checked first. A
+surrogate escape is read as NUL), so the raw bytes are checked first
+(`columnar_jsonl`). A
 line whose value is no text, or whose required text is missing or blank,
 goes alone through the row path (which converts or rejects it with file,
 line and reason exactly as before) between the runs of plain rows around
@@ -22,17 +23,14 @@ JSON) sends the whole batch through the row path. Memory is bounded by `BLOCK`.
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Iterator
 
-import orjson
 import polars as pl
 
 from dataforge.io.columnar_ahead import ahead
+from dataforge.io.columnar_jsonl import jsonl_chunks
 from dataforge.io.files import DataFile
-from dataforge.io.rawread import _BOM, _NEST_CHECK, _slow_parse, _unstorable, max_line_bytes, open_binary, reading_rows
-from dataforge.io.rejects import Reject
+from dataforge.io.rawread import max_line_bytes, reading_rows
 from dataforge.io.rowmap import _ALPACA_PLAIN, _DOLLY_PLAIN
 from dataforge.records import Record
 from dataforge.records import _blake2b as blake2b
@@ -46,10 +44,6 @@ PLAIN = {"dolly": _DOLLY_PLAIN - {"meta"}, "alpaca": _ALPACA_PLAIN - {"meta", "h
 # (the characters str.isspace() accepts; tests/io/test_io_columnar.py checks the list against Python's)
 _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _BLANK = f"^[{_SPACE}]*$"
-_KEY_VALUE = re.compile(rb'": ?(.)', re.S)  # a key's closing quote, colon, the value's first byte
-_TEXT_TYPES = (pl.String, pl.Null)
-_DOUBT = re.compile(rb'\\(?:u[dD]|":)')
-_NOT_TEXT = re.compile(rb'":(?: [^"]|[^" ])')  # a key (or a key-like text) followed by a value that is no string
 
 
 def usable(ds, df: DataFile) -> bool:
@@ -71,7 +65,8 @@ def batches(ds) -> Iterator[pl.DataFrame | Record]:
             if not usable(ds, df):
                 yield from ds._records(df, name, shape, seen_ids, next_copy)
                 continue
-            chunks = _jsonl_chunks(df, shape) if df.type == "jsonl" else _parquet_chunks(df)
+            chunks = (jsonl_chunks(df, {c: pl.String for c in sorted(PLAIN[shape])}, BLOCK) if df.type == "jsonl"
+                      else _parquet_chunks(df))
             # parse and map the next batches in a thread (polars lets go of the GIL) while ids are hashed here
             for first_line, mapped, odd, rows_for in ahead(_mapped(chunks, shape, ds.require_text)):
                 if mapped is None or (len(odd) > 16 and len(odd) * 8 > mapped.height):
@@ -116,160 +111,6 @@ def _mapped(chunks, shape: str, check: bool):
             continue
         mapped, bad = mapped
         yield first_line, mapped, sorted(set(odd) | set(bad)), rows_for
-
-
-# ---- JSON lines ---------------------------------------------------------------
-
-def _jsonl_chunks(df: DataFile, shape: str):
-    """(first line number, DataFrame or None, rows for the row path) per block of whole lines."""
-    name = str(df.path)
-    from dataforge.io.rawread import _check_not_binary
-
-    _check_not_binary(df)
-    schema = {name: pl.String for name in sorted(PLAIN[shape])}
-    line = 1
-    with open_binary(df) as fh:
-        rest = b""
-        first = True
-        while True:
-            block = fh.read(BLOCK)
-            data = rest + block
-            if not data:
-                return
-            if block:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:  # no line end yet: read on (a line up to the limit is fine)
-                    if len(data) > max_line_bytes():
-                        _too_long(name, line)
-                    rest = data
-                    continue
-                data, rest = data[:cut], data[cut:]
-            else:
-                rest = b""
-            if first and data.startswith(_BOM):
-                data = data[3:]  # the row path drops it from line 1 too
-            first = False
-            if not block and len(data) > max_line_bytes() and b"\n" not in data:
-                _too_long(name, line)
-            lines = data.count(b"\n") + (not data.endswith(b"\n"))
-            yield line, _read_block(data, lines, schema), _rows_of(data, name, line)
-            line += lines
-            if not block:
-                return
-
-
-def _read_block(data: bytes, lines: int, schema: dict) -> tuple[pl.DataFrame, list[int]] | None:
-    """(the block as columns, indexes of lines the row path must read) when polars reads every other line
-    as the row path would; None when in doubt about the block."""
-    try:
-        frame = pl.read_ndjson(io.BytesIO(data), schema=schema)
-    except Exception:  # malformed JSON, bad UTF-8, a line that is no object: the row path says which
-        return None
-    if frame.height != lines or any(t not in _TEXT_TYPES for t in frame.dtypes):
-        return None  # blank lines, or nested values
-    # polars turns numbers, booleans and nulls into text, keeps the first of a repeated key and drops
-    # columns the schema lacks: every key must be followed by a string, one key per filled cell
-    found = _KEY_VALUE.findall(data)
-    cells = sum(frame.height - s.null_count() for s in frame.iter_columns())
-    doubt, other = _DOUBT.search(data) is not None, found.count(b'"') != len(found)
-    if not doubt and not other:
-        return (frame, []) if len(found) == cells else None
-    # Lines with a value that is no text go to the row path (it rejects or converts them); lines with a
-    # surrogate escape (polars reads a lone one as NUL) or a key-like text inside a value (which the key
-    # count cannot tell from a key) are read again by orjson.
-    starts, ends = _line_bounds(data, lines)
-    suspects = _lines_at(_DOUBT, data, ends) if doubt else []  # orjson tells what their values are
-    odd = sorted(set(_lines_at(_NOT_TEXT, data, ends)) - set(suspects)) if other else []
-    aside = sorted({*odd, *suspects})
-    if len(aside) > 16 and len(aside) * 8 > lines:
-        return None  # mostly such lines: the row path is as fast
-    keys = sum(len(_KEY_VALUE.findall(data, int(starts[i]), int(ends[i]))) for i in aside)
-    filled = sum(len(s) - s.null_count() for s in frame[aside].iter_columns())
-    if len(found) - keys != cells - filled:
-        return None
-    if suspects:
-        frame, failed = _patch(frame, data, starts, ends, suspects, schema)
-        odd = sorted({*odd, *failed})
-    return frame, odd
-
-
-def _line_bounds(data: bytes, lines: int):
-    import numpy as np
-
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    if len(ends) < lines:
-        ends = np.append(ends, len(data))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    return starts, ends
-
-
-def _lines_at(pattern: re.Pattern, data: bytes, ends) -> list[int]:
-    """Indexes of the lines where `pattern` matches."""
-    import numpy as np
-
-    hits = np.fromiter((m.start() for m in pattern.finditer(data)), dtype=np.int64)
-    return np.unique(np.searchsorted(ends, hits)).tolist()
-
-
-def _patch(frame: pl.DataFrame, data: bytes, starts, ends, suspects: list[int], schema: dict):
-    """(the frame with the suspect lines' values as orjson reads them, the suspects that are no plain row)."""
-    objs, rows, failed = [], [], []
-    for i in suspects:
-        try:
-            obj = orjson.loads(data[int(starts[i]):int(ends[i])])
-        except orjson.JSONDecodeError:
-            failed.append(i)
-            continue
-        if type(obj) is not dict or not obj.keys() <= schema.keys() or any(type(v) is not str for v in obj.values()):
-            failed.append(i)
-            continue
-        objs.append(obj)
-        rows.append(i)
-    if rows:
-        frame = frame.with_columns([frame[name].scatter(rows, [o.get(name) for o in objs]) for name in schema])
-    return frame, failed
-
-
-def _too_long(name: str, line: int) -> None:
-    from dataforge.errors import InputError
-    from dataforge.io.rawread import _mib
-
-    raise InputError(f"{name}:{line}: a line longer than {_mib(max_line_bytes())} (decompressed);"
-                     " this does not look like JSON lines",
-                     "check the file (a wrong or corrupt file?), or raise the limit with"
-                     " DATAFORGE_MAX_LINE_BYTES=BYTES")
-
-
-def _rows_of(data: bytes, name: str, first: int):
-    """The block's (line, dict or Reject) pairs exactly as rawread's JSON lines reader gives them."""
-    def rows(indexes=None):
-        parts = data.split(b"\n")  # readline's lines: only \n ends one
-        if data.endswith(b"\n"):
-            parts.pop()
-        chosen = enumerate(parts, first) if indexes is None else ((first + i, parts[i]) for i in indexes)
-        for lineno, raw in chosen:
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raw = raw.rstrip(b"\r\n")
-                if not raw.strip():
-                    continue
-                obj = _slow_parse(raw, name, lineno)
-                if isinstance(obj, Reject):
-                    yield lineno, obj
-                    continue
-            if type(obj) is not dict:
-                yield lineno, Reject(f"expected a JSON object, got {type(obj).__name__}", file=name,
-                                     line=lineno, row=raw.rstrip(b"\r\n").decode("utf-8", "replace")[:2000])
-                continue
-            if raw.count(b"[") + raw.count(b"{") > _NEST_CHECK:
-                reason = _unstorable(obj)
-                if reason:
-                    yield lineno, Reject(reason, file=name, line=lineno,
-                                         row=raw.rstrip(b"\r\n").decode("utf-8", "replace")[:2000])
-                    continue
-            yield lineno, obj
-    return rows
 
 
 # ---- Parquet ------------------------------------------------------------------
