@@ -249,6 +249,10 @@ def test_special_token_in_a_column_batch_goes_row_by_row(tmp_path, monkeypatch, 
     assert (reject["line"], reject["id"], reject["field"]) == (4, "k3", "output")
     if frames.columns_available():
         assert frame_calls == [False]  # the column batch was handed back (the Jinja run reads by rows)
+    out, rejects, lines = _same(tmp_path, src, "escaped", monkeypatch, template="dolly", style="text", lang="en",
+                                escape_special=True)
+    assert orjson.loads(out.splitlines()[3])["text"].endswith("stops here <\u200b/s> and goes on</s>")
+    assert rejects == b"" and "escaped special tokens in 1 row(s) (--escape-special)" in lines
 
 
 # sources with tests on columns that the built-in packs do not have (or/and/not of fields)
