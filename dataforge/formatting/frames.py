@@ -15,6 +15,9 @@ per row), a text over the template output limit (Jinja names the limit).
 
 from __future__ import annotations
 
+import re
+import sys
+
 import polars as pl
 from jinja2 import nodes
 
@@ -22,11 +25,9 @@ from dataforge.formatting.fastpath import ROW, FastPack
 from dataforge.records import InstructionRecord
 from dataforge.templates.limits import current_limits
 
-# str.isspace() exactly, as a character class (the io columnar reader's): a blank context gets no header
-try:
-    from dataforge.io.columnar import _BLANK
-except ImportError:  # pragma: no cover - the columnar reader is not there: frames never come
-    _BLANK = r"^\s*$"
+# str.isspace() exactly, as a character class (a regex \s differs: \x1c-\x1f are Python whitespace):
+# a blank context gets no header
+_BLANK = "^[" + "".join(re.escape(chr(c)) for c in range(sys.maxunicode + 1) if chr(c).isspace()) + "]*$"
 
 
 def columns_available() -> bool:

@@ -293,3 +293,13 @@ def test_limit_counts_characters_not_bytes(tmp_path, monkeypatch, frame_calls):
     assert [orjson.loads(line)["id"] for line in out.splitlines()] == ["wide"] and rejects == b""
     if frames.columns_available():
         assert frame_calls == [True]
+
+
+def test_blank_context_is_python_isspace():
+    """The column path's blank test is str.isspace() (a regex \\s would miss \\x1c-\\x1f and differ elsewhere)."""
+    import polars as pl
+
+    values = [chr(c) for c in range(0x3100)] + ["", "  ", " a", "\x1c\x1d", "\u3000\u2028"]
+    got = pl.Series(values).str.contains(frames._BLANK).to_list()
+    assert got == [v == "" or v.isspace() for v in values]
+    assert sum(got) == 33  # the 29 characters Python calls whitespace (all below U+3100) and 4 blank texts
