@@ -120,3 +120,43 @@ def test_a_held_out_row_exists_even_when_no_id_falls_under_the_split(tok, tiny_m
     prep = prepare_data(data, tok, LoraOptions(eval_split=0.001, seed=3), output=None, model_dir=tiny_model_dir)
     assert len(prep.train) == 1 and len(prep.eval) == 1 and len(prep.lengths) == 1
     assert prep.lengths == [len(prep.train[0]["input_ids"])]
+
+
+def test_preference_rows_keep_text_ids_and_the_shorter_prompt_length(tok, tiny_model_dir, tmp_path):
+    q, good, bad = "What is the capital of France?", "Paris.", "Rome."
+    data = write_jsonl(tmp_path / "p.jsonl", [{"instruction": q, "chosen": good, "rejected": bad}])
+    prep = prepare_data(data, tok, LoraOptions(), output=None, model_dir=tiny_model_dir, expect_kind="preference")
+    prompt = tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+
+    def side(answer):
+        whole = tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": answer}],
+                                        tokenize=False)
+        return whole[len(prompt):], tok(whole)["input_ids"] + [tok.eos_token_id]
+
+    (chosen, c_ids), (rejected, r_ids) = side(good), side(bad)
+    n = len(tok(prompt)["input_ids"])
+    assert prep.kind == "preference" and prep.train == [{
+        "prompt": prompt, "chosen": chosen + tok.eos_token, "rejected": rejected + tok.eos_token,
+        "chosen_ids": c_ids, "rejected_ids": r_ids, "prompt_len": n}]
+    assert prep.lengths == [max(len(c_ids), len(r_ids))]
+
+
+def test_strict_stops_at_the_first_bad_row_and_fmt_is_passed_on(tok, tiny_model_dir, tmp_path):
+    rows = [{"instruction": q, "output": a} for q, a in FACTS] + [{"instruction": "", "output": "x"}]
+    odd = tmp_path / "rows.data"  # an extension the reader cannot guess from: --format says it
+    odd.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    prep = prepare_data(odd, tok, LoraOptions(), output=None, model_dir=tiny_model_dir, fmt="jsonl")
+    assert len(prep.train) == 4 and prep.rejected == 1
+    with pytest.raises(InputError) as info:
+        prepare_data(odd, tok, LoraOptions(), output=None, model_dir=tiny_model_dir, fmt="jsonl", strict=True)
+    assert info.value.hint == "fix the row, or drop --strict to send bad rows to the rejects file and go on"
+    with pytest.raises(InputError) as info:
+        prepare_data(tmp_path / "missing.jsonl", tok, LoraOptions(), output=None, model_dir=tiny_model_dir)
+    assert (info.value.message, info.value.hint) == (f"{tmp_path / 'missing.jsonl'}: no such data file or folder",
+                                                    "check the --data path")
+
+
+def test_a_text_that_opens_with_its_own_bos_trains_from_its_first_token(tok):
+    tk = _Tokenize(tok, LoraOptions(), {tok.eos_token_id})
+    ids, n = tk.ids("", "<s>A: yo")  # nothing masked: the prompt is empty and the text brings its BOS
+    assert n == 0 and ids == tok("<s>A: yo", add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
