@@ -156,10 +156,14 @@ def _too_long(name: str, line: int) -> None:
 
 def _rows_of(data: bytes, name: str, first: int):
     """The block's (line, dict or Reject) pairs exactly as rawread's JSON lines reader gives them."""
+    cache: list = []
+
     def rows(indexes=None):
-        parts = data.split(b"\n")  # readline's lines: only \n ends one
-        if data.endswith(b"\n"):
-            parts.pop()
+        if not cache:  # split once per block: odd lines come back one at a time
+            cache.append(data.split(b"\n"))  # readline's lines: only \n ends one
+            if data.endswith(b"\n"):
+                cache[0].pop()
+        parts = cache[0]
         chosen = enumerate(parts, first) if indexes is None else ((first + i, parts[i]) for i in indexes)
         for lineno, raw in chosen:
             try:
