@@ -34,7 +34,6 @@ from dataforge.io.rejects import Reject
 _KEY_VALUE = re.compile(rb'": ?(.)', re.S)  # a key's closing quote, colon, the value's first byte
 _TEXT_TYPES = (pl.String, pl.Null)
 _DOUBT = re.compile(rb'\\(?:u[dD]|":)')
-_NOT_TEXT = re.compile(rb'":(?: [^"]|[^" ])')  # a key (or a key-like text) followed by a value that is no string
 
 
 def jsonl_chunks(df: DataFile, schema: dict, block_size: int):
@@ -93,7 +92,9 @@ def _read_block(data: bytes, lines: int, schema: dict) -> tuple[pl.DataFrame, li
     # count cannot tell from a key) are read again by orjson.
     starts, ends = _line_bounds(data, lines)
     suspects = _lines_at(_DOUBT, data, ends) if doubt else []  # orjson tells what their values are
-    odd = sorted(set(_lines_at(_NOT_TEXT, data, ends)) - set(suspects)) if other else []
+    # the same matches the count saw (a text that opens with ':' is no key), those not followed by a string
+    odd = sorted(set(_lines_at(_KEY_VALUE, data, ends, lambda m: m.group(1) != b'"')) - set(suspects)) \
+        if other else []
     aside = sorted({*odd, *suspects})
     if len(aside) > 16 and len(aside) * 8 > lines:
         return None  # mostly such lines: the row path is as fast
@@ -117,11 +118,11 @@ def _line_bounds(data: bytes, lines: int):
     return starts, ends
 
 
-def _lines_at(pattern: re.Pattern, data: bytes, ends) -> list[int]:
-    """Indexes of the lines where `pattern` matches."""
+def _lines_at(pattern: re.Pattern, data: bytes, ends, keep=None) -> list[int]:
+    """Indexes of the lines where `pattern` matches (and `keep(match)` holds)."""
     import numpy as np
 
-    hits = np.fromiter((m.start() for m in pattern.finditer(data)), dtype=np.int64)
+    hits = np.fromiter((m.start() for m in pattern.finditer(data) if keep is None or keep(m)), dtype=np.int64)
     return np.unique(np.searchsorted(ends, hits)).tolist()
 
 
