@@ -151,6 +151,11 @@ def test_tokenizer_facts_reads_specials_from_both_places_and_what_the_tokenizer_
     assert (plain.adds_bos, plain.adds_eos) == (False, True)
     assert (tokenizer_facts(FakeTok()).adds_bos, tokenizer_facts(FakeTok()).adds_eos) == (True, False)
 
+    class Bare(FakeTok):  # a tokenizer object without all_special_ids: the added tokens still count
+        all_special_ids = property(lambda self: (_ for _ in ()).throw(AttributeError("all_special_ids")))
+
+    assert tokenizer_facts(Bare()).special_ids == {7}
+
 
 def test_the_hint_for_a_marker_the_tokenizer_splits(tok):
     with pytest.raises(ConfigError) as info:
