@@ -25,6 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+MIN_ROW_GROUP = 4096  # rows: smaller tables wait to be written together
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError,
                  OverflowError, ValueError)
 
@@ -114,6 +115,8 @@ class ParquetStage:
         self._writer: pq.ParquetWriter | None = None
         self._error: BaseException | None = None
         self._queue = self._thread = None
+        self._pending: list[pa.Table] = []  # tables not yet handed to the file, in order
+        self._pending_rows = 0
         if threaded:
             import queue
             import threading
@@ -154,13 +157,26 @@ class ParquetStage:
             grown = pa.schema([(n, widen(self.schema.field(n).type, a.type) if n in known else a.type)
                                for n, a in zip(names, arrays)])
             if grown != self.schema:
+                self._flush_pending()  # what waits goes into the file first, under the old schema
                 self.schema = grown
                 self._do(self._rewrite, grown)
         table = pa.Table.from_arrays([conform(a, f.type) for a, f in zip(arrays, self.schema)], schema=self.schema)
-        self._do(self._write_table, table)
+        # Small tables (columnar runs between odd rows) wait and go out together: one row group per few
+        # thousand rows, not per run
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= MIN_ROW_GROUP:
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        if self._pending:
+            table = self._pending[0] if len(self._pending) == 1 else pa.concat_tables(self._pending)
+            self._do(self._write_table, table)
+            self._pending, self._pending_rows = [], 0
 
     def close(self) -> None:
         """Finish the file; raises what the background thread hit, if anything."""
+        self._flush_pending()
         if self.schema is None:
             self.schema = pa.schema([])
             self._do(pq.write_table, pa.table({}), self.path)

@@ -203,3 +203,5 @@ def test_a_few_odd_rows_leave_the_rest_of_their_batch_to_columns(to, ext, tmp_pa
     assert col == row and (col.written, col.rejected) == (297, 3)
     assert (col_out, col_rej) == (row_out, row_rej)
     assert sum(counted) == 296  # all but the number row (written by the row path) and the 3 rejects
+    if ext == "parquet":  # the runs between odd rows go out together, not as a row group each
+        assert pq.ParquetFile(tmp_path / f"col-{to}.parquet").metadata.num_row_groups == 1
