@@ -95,7 +95,7 @@ def test_a_required_field_empty_everywhere_is_high():
     f = found["field_all_empty:output"]
     assert (f.severity, f.title, f.count, f.share, f.examples) == (
         "high", "'output' is empty in every row", 2, 1.0, ["r0", "r1"])
-    assert f.detail.startswith("All 2 rows have an empty or whitespace-only output;")
+    assert f.detail.startswith("All 2 rows have an empty or whitespace-only output;") and f.section == "fields"
 
 
 def test_findings_point_at_their_report_section():
