@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 NGRAM = 3
-CHUNK_ROWS = 20_000  # rows per chunk: its word lists and n-gram arrays are the report's largest transient (~3 KB a row)
+CHUNK_ROWS = 5_000  # rows per chunk: its word lists and n-gram arrays are the report's largest transient (~10 KB a row)
 # Odd 64-bit multipliers (from splitmix64) weight each position so "a b c" != "c b a".
 _WEIGHTS = (np.uint64(1), np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9),
             np.uint64(0x94D049BB133111EB), np.uint64(0xD6E8FEB86659FD93))
