@@ -41,6 +41,12 @@ def test_each_row_is_the_templated_text_with_exactly_the_prompt_masked(tok, tiny
     assert prep.example["prompt_tokens"] == prep.train[0]["labels"].count(IGNORE)
     assert prep.example["tokens"] == len(prep.train[0]["input_ids"])
     assert prep.counts() == {"read": 4, "train": 4, "eval": 0, "rejected": 0, "too_long": 0, "reasons": {}}
+    assert prep.rejects_path is None  # nothing rejected: no rejects file is named
+    q, a = FACTS[0]  # the dry run's example: the first row's prompt and completion text
+    prompt = tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+    whole = tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": a}],
+                                    tokenize=False)
+    assert (prep.example["prompt"], prep.example["completion"]) == (prompt, whole[len(prompt):])
 
 
 def test_exactly_max_length_is_kept_and_one_token_more_is_rejected(tok, tiny_model_dir, tmp_path):
