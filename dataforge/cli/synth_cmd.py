@@ -132,11 +132,20 @@ def _concurrency(value) -> str:
     return value
 
 
+def _from_environment(param: str) -> bool:
+    """Whether the option's value came from its environment variable rather than the command line."""
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source(param) if ctx is not None else None
+    return source is click.core.ParameterSource.ENVIRONMENT
+
+
 def _base_urls(kw: dict):
     """--base-url (repeatable) and --endpoints FILE: None, one URL, or a list for an EndpointPool."""
     urls = [u for u in (kw.get("base_url") or ()) if u]
     if isinstance(kw.get("base_url"), str):
         urls = [kw["base_url"]]
+    if kw.get("endpoints_file") and _from_environment("base_url"):
+        urls = []  # the file names every server: $OPENAI_BASE_URL must not get requests (and the key) too
     if kw.get("endpoints_file"):
         from dataforge.llm.endpoints import load_endpoints
 

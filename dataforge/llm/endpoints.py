@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from dataforge.errors import ConfigError
 from dataforge.llm.adaptive import FixedWindow, Window
 from dataforge.llm.types import ChatRequest, Completion, LLMError
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")  # what a shell accepts as a variable name
 FAILURES_OUT = 3  # connection errors / 5xx in a row that take an endpoint out
 COOLDOWN, MAX_COOLDOWN = 2.0, 60.0
 
@@ -79,6 +81,11 @@ def load_endpoints(path) -> list[EndpointSpec]:
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
             raise ConfigError(f"{where}: endpoint {i}: weight must be a number above 0")
         env = item.get("api_key_env")
+        if env is not None and not (isinstance(env, str) and _ENV_NAME.fullmatch(env)):
+            # never echo it: a key pasted here instead of a variable's name would be printed
+            raise ConfigError(f"{where}: endpoint {i}: api_key_env must be the name of an environment variable"
+                              " (letters, digits and _), not a key",
+                              "put the key in a variable (export MY_KEY=...) and write api_key_env: MY_KEY")
         if env is not None and not os.environ.get(str(env)):
             raise ConfigError(f"{where}: endpoint {i} ({item['base_url']}): the environment variable {env} is not set",
                               f"export {env}=... before the run, or remove api_key_env for a server without a key")

@@ -74,3 +74,27 @@ def test_auto_is_the_default_and_a_bad_value_is_a_usage_error(tmp_path, serve):
     assert srv.log.max_in_flight <= 4  # started at 4, not the old fixed 16
     bad, _ = _qa(tmp_path, "--base-url", srv.url, "-c", "lots", "--overwrite")
     assert bad.exit_code == 2 and "'auto' or a whole number" in bad.output
+
+
+def test_an_endpoints_file_replaces_the_base_url_from_the_environment(tmp_path, serve, monkeypatch):
+    # OPENAI_BASE_URL exported for other runs must not receive requests (and the key) the file did not list
+    listed, unlisted = serve(), serve()
+    monkeypatch.setenv("OPENAI_BASE_URL", unlisted.url)
+    cfg = tmp_path / "endpoints.yaml"
+    cfg.write_text(f"- base_url: {listed.url}\n", encoding="utf-8")
+    result, out = _qa(tmp_path, "--endpoints", cfg)
+    assert result.exit_code == 0, result.output
+    assert len(read_jsonl(out)) == N
+    assert unlisted.log.total == 0 and listed.log.completed.total() == N
+
+
+def test_a_key_pasted_as_the_variable_name_is_refused_and_never_printed(tmp_path, serve):
+    a = serve()
+    secret = "sk-proj-AbCdEf1234567890"
+    cfg = tmp_path / "endpoints.yaml"
+    cfg.write_text(f"- base_url: {a.url}\n  api_key_env: {secret}\n", encoding="utf-8")
+    result, out = _qa(tmp_path, "--endpoints", cfg)
+    assert result.exit_code == 1
+    assert "api_key_env must be the name of an environment variable" in result.output
+    assert secret not in result.output and "AbCdEf" not in result.output
+    assert a.log.total == 0 and not out.exists()
