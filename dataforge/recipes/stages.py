@@ -53,6 +53,8 @@ _FUNCTIONS = {
 }
 # Parameters a recipe may not set: they belong to interactive use or to Python callers.
 _HIDDEN = {"callbacks", "echo", "progress", "policy", "judge"}
+# A function taking `policy` (translate) gets these RunPolicy fields as plain stage options, as synth has them.
+_POLICY_OPTIONS = ("concurrency", "timeout", "max_retries", "max_retry_wait", "rpm", "tpm", "max_tokens")
 
 
 def _load(target: str) -> Callable:
@@ -146,6 +148,13 @@ def options_model(stage: str, func: Callable, out_param: str) -> type[BaseModel]
         fields[field_name] = (tp, ... if required else default)
         if words:
             expected[field_name] = words
+    if "policy" in params:
+        for f in _policy_fields():
+            if f.name not in fields:
+                tp, words = value_type(f.type if isinstance(f.type, str) else getattr(f.type, "__name__", None))
+                fields[f.name] = (tp, None)
+                if words:
+                    expected[f.name] = words
     model = create_model(f"{stage.title()}Stage", __config__=ConfigDict(extra=extra, strict=True), **fields)
     model.expected = expected
     return model
@@ -179,10 +188,21 @@ def _dataclass_model(method: str, classes: tuple) -> type[BaseModel]:
     return model
 
 
+def _policy_fields() -> list:
+    from dataforge.llm.policy import RunPolicy
+
+    return [f for f in dataclasses.fields(RunPolicy) if f.name in _POLICY_OPTIONS]
+
+
 def _make_run(func: Callable, out_param: str) -> Callable[[BaseModel, Path], Any]:
     def run(options: BaseModel, workdir: Path) -> dict:
         kwargs = options.model_dump()
         kwargs[out_param] = kwargs.pop("output")
+        if "policy" in inspect.signature(func).parameters:
+            from dataforge.llm.policy import RunPolicy
+
+            chosen = {f.name: kwargs.pop(f.name) for f in _policy_fields() if f.name in kwargs}
+            kwargs["policy"] = RunPolicy(**{k: v for k, v in chosen.items() if v is not None})
         positional = [n for n, p in inspect.signature(func).parameters.items()
                       if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is inspect.Parameter.empty]
         args = [kwargs.pop(n) for n in positional]
