@@ -126,9 +126,9 @@ def _concurrency(value) -> str:
 
     try:
         parse_concurrency(value)
-    except ConfigError as exc:
-        raise click.BadParameter("must be 'auto' or a whole number"
-                                 " of at least 1", param_hint="'-c' / '--concurrency'") from None
+    except ConfigError:
+        raise click.BadParameter("must be 'auto' or a whole number between 1 and 4096",
+                                 param_hint="'-c' / '--concurrency'") from None
     return value
 
 

@@ -8,6 +8,7 @@ from dataforge.errors import ConfigError
 from dataforge.llm.limits import MAX_RETRY_WAIT, Prices
 
 AUTO_MAX = 512  # `-c auto`: the window moves between 1 and this
+MAX_CONCURRENCY = 4096  # a fixed -c above this is a typo: each slot is a task (-c 1000000 took 1.1 GB)
 
 
 def parse_concurrency(value) -> tuple[int, bool]:
@@ -20,8 +21,9 @@ def parse_concurrency(value) -> tuple[int, bool]:
     except ValueError:
         raise ConfigError(f"--concurrency must be 'auto' or a whole number (got {value!r})",
                           "-c auto adapts to the server; -c 32 keeps 32 requests in flight") from None
-    if number < 1:
-        raise ConfigError(f"--concurrency must be at least 1 (got {number})")
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise ConfigError(f"--concurrency must be between 1 and {MAX_CONCURRENCY} (got {number})",
+                          "-c auto finds what the server takes")
     return number, False
 
 
@@ -68,6 +70,9 @@ class RunPolicy:
             self.adaptive = self.adaptive or adaptive
         if self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1 (got {self.concurrency})")
+        if self.concurrency > MAX_CONCURRENCY:
+            raise ConfigError(f"--concurrency must be at most {MAX_CONCURRENCY} (got {self.concurrency})",
+                              "-c auto finds what the server takes")
         if self.max_cost is not None and self.prices is None:
             raise ConfigError("--max-cost needs prices to estimate cost",
                               "add --price-in USD --price-out USD (per million tokens)")

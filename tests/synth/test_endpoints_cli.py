@@ -74,6 +74,9 @@ def test_auto_is_the_default_and_a_bad_value_is_a_usage_error(tmp_path, serve):
     assert srv.log.max_in_flight <= 4  # started at 4, not the old fixed 16
     bad, _ = _qa(tmp_path, "--base-url", srv.url, "-c", "lots", "--overwrite")
     assert bad.exit_code == 2 and "'auto' or a whole number" in bad.output
+    for value in ("0", "1000000"):  # a million slots were a million tasks: 1.1 GB before the first request
+        bad, _ = _qa(tmp_path, "--base-url", srv.url, "-c", value, "--overwrite")
+        assert bad.exit_code == 2 and "between 1 and 4096" in bad.output, bad.output
 
 
 def test_an_endpoints_file_replaces_the_base_url_from_the_environment(tmp_path, serve, monkeypatch):
