@@ -28,6 +28,16 @@ FATAL_STATUS = {401: "check the key in the variable named by --api-key-env (defa
                 404: "check --model and --base-url (an OpenAI-compatible URL usually ends in /v1)"}
 
 
+def fatal_hint(status: int | None, backend) -> str:
+    """What to check after the server refused everything; a 401 names the variables the keys came from
+    (several servers from an --endpoints file each name their own)."""
+    if status != 401:
+        return FATAL_STATUS.get(status, "check --model, --base-url and the key")
+    backends = [e.backend for e in getattr(backend, "endpoints", ())] or [backend]
+    names = sorted({b.api_key_env for b in backends if getattr(b, "api_key_env", None)})
+    return f"check the key in {' and '.join(names)}" if names else FATAL_STATUS[401]
+
+
 def safe_url(url: str | None) -> str:
     """A base URL without user:password@ or a query string (either could carry a key)."""
     if not url:

@@ -162,10 +162,10 @@ class LLMSession:
         if self._tripped is not None:
             raise self._tripped
         if self._fatal is not None:
-            from dataforge.llm.openai_backend import FATAL_STATUS
+            from dataforge.llm.openai_backend import fatal_hint
 
             raise ConfigError(f"the server refused the requests: {self._fatal.reason}",
-                              FATAL_STATUS.get(self._fatal.status, "check --model, --base-url and the key"))
+                              fatal_hint(self._fatal.status, self.backend))
 
     def _on_sigint(self) -> None:
         if self._interrupted:  # second Ctrl-C: save what is known and leave at once

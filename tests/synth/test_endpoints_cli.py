@@ -101,3 +101,16 @@ def test_a_key_pasted_as_the_variable_name_is_refused_and_never_printed(tmp_path
     assert "api_key_env must be the name of an environment variable" in result.output
     assert secret not in result.output and "AbCdEf" not in result.output
     assert a.log.total == 0 and not out.exists()
+
+
+def test_when_every_server_refuses_the_key_the_hint_names_the_variables_it_came_from(tmp_path, serve, monkeypatch):
+    monkeypatch.setenv("DF_KEY_BAD", "sk-wrong-one")
+    monkeypatch.setenv("DF_KEY_BAD2", "sk-wrong-two")
+    a, b = serve(), serve()  # both want CANARY_KEY
+    cfg = tmp_path / "endpoints.yaml"
+    cfg.write_text(f"- base_url: {a.url}\n  api_key_env: DF_KEY_BAD\n- base_url: {b.url}\n  api_key_env: DF_KEY_BAD2\n",
+                   encoding="utf-8")
+    result, out = _qa(tmp_path, "--endpoints", cfg)
+    assert result.exit_code == 1
+    assert "hint: check the key in DF_KEY_BAD and DF_KEY_BAD2" in result.output, result.output
+    assert "sk-wrong" not in result.output
