@@ -165,8 +165,11 @@ def translate(data, out: str | os.PathLike, *, to: str | list[str] | None = None
             def on_row(plan: RowPlan) -> None:
                 _write_row(plan, writer, sink, summary)
                 bar.advance(1)
+                show()
+
+            def show(force: bool = False) -> None:  # at most 4 times a second, and once more at the end
                 now = time.monotonic()
-                if now - shown[0] > 0.25:
+                if force or now - shown[0] > 0.25:
                     shown[0] = now
                     bar.update(description=f"translate · {engine.stats.translated:,} ok ·"
                                            f" {engine.stats.rejected:,} rejected ·"
@@ -191,6 +194,7 @@ def translate(data, out: str | os.PathLike, *, to: str | list[str] | None = None
                     yield plan
 
             engine.run(plans())
+            show(force=True)  # the last rows' counts, not those of the last refresh
             if session.stopped:  # count what was not reached, so read = every row of the input
                 summary.unreached = sum(1 for _ in records)
             if ds.stats.read == 0:

@@ -33,3 +33,5 @@ def test_the_progress_line_names_the_current_window(tmp_path, serve, monkeypatch
     translate(data, tmp_path / "out.jsonl", to="es", model="scripted", base_url=srv.url, progress=True,
               policy=RunPolicy(concurrency="auto", backoff=0.01, handle_sigint=False))
     assert seen and all(re.search(r" · c=\d+$", line) for line in seen), seen
+    # the last line shows the final counts, not those of the last refresh a quarter second before
+    assert seen[-1].startswith(f"translate · {len(dolly_rows())} ok · 0 rejected"), seen[-1]
