@@ -27,10 +27,11 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "_work" / "mutation"

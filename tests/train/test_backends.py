@@ -83,9 +83,8 @@ def test_lora_trains_adapters_only_with_prompt_masked(lora_run, tiny_model_dir):
     assert not any(snap.changed(n) for n in base)
     # TRL trained on dataforge's labels: in each row exactly the prompt's tokens are masked. The expected
     # prompt length comes from tokenizing the chat-templated question here, not from the labels under test.
-    from transformers import AutoTokenizer
-
     from train_helpers import FACTS
+    from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     batch = snap.first_batch
