@@ -41,7 +41,9 @@ def section(frame: pl.DataFrame, max_length: int, exact: bool) -> dict:
         "row_tokens_hist": histogram(values, upper=max(float(max_length) * 1.25, 1.0)
                                      if values.size and values.max() > max_length else None),
         "max_length": max_length, "over_max_length": n_over, "over_share": share(n_over, rows),
-        "over_examples": ids_where(frame.sort("row__tokens", descending=True), pl.col("row__tokens") > max_length),
+        # sort only the two columns needed: sorting the frame copied every text column (~400 MB at 1M rows)
+        "over_examples": ids_where(frame.select("id", "row__tokens").sort("row__tokens", descending=True),
+                                   pl.col("row__tokens") > max_length),
     }
 
 
