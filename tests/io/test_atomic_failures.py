@@ -121,3 +121,9 @@ def test_leftovers_of_dead_processes_are_removed_or_put_back(tmp_path):
     (tmp_path / f".data.jsonl.old-{gone}").mkdir()  # now the output exists: a stale copy is removed
     assert remove_stale_temps(out) == [f".data.jsonl.old-{gone}"]
     assert remove_stale_temps(tmp_path / "missing-folder" / "x") == []
+
+
+def test_the_pid_is_read_from_the_first_part_of_a_leftover_name():
+    assert atomic._pid_of("123-abcd") == 123
+    assert atomic._pid_of("123.a.b") == 123
+    assert atomic._pid_of("old-style") is None

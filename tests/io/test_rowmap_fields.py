@@ -85,3 +85,15 @@ def test_check_text_on_instruction_records():
         with pytest.raises(RowError) as info:
             check_text(rec)
         assert (info.value.reason, info.value.field) == ("field is empty", field)
+
+
+def test_the_other_shapes_go_through_their_mapper_and_the_empty_check():
+    from dataforge.io.shapes import _MAPPERS
+
+    row = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    assert CHECKED_MAPPERS["openai"](dict(row), True) == _MAPPERS["openai"](dict(row))
+    blank = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": " "}]}
+    with pytest.raises(RowError) as info:
+        CHECKED_MAPPERS["openai"](dict(blank), True)
+    assert (info.value.reason, info.value.field) == ("field is empty", "output")  # one turn: an instruction row
+    assert CHECKED_MAPPERS["openai"](dict(blank), False).output == " "
