@@ -97,3 +97,21 @@ def test_the_other_shapes_go_through_their_mapper_and_the_empty_check():
         CHECKED_MAPPERS["openai"](dict(blank), True)
     assert (info.value.reason, info.value.field) == ("field is empty", "output")  # one turn: an instruction row
     assert CHECKED_MAPPERS["openai"](dict(blank), False).output == " "
+
+
+@pytest.mark.parametrize("which", ["chosen", "rejected"])
+def test_a_preference_continuation_with_an_empty_message_is_refused_naming_its_side(which):
+    from dataforge.records import PreferenceRecord
+
+    # a two-message continuation (a tool call, then the answer) whose answer is blank: no usable text there
+    turns = [{"role": "assistant", "content": "", "tool_calls": [{"id": "c1"}]}, {"role": "tool", "content": "42"},
+             {"role": "assistant", "content": "  "}]
+    good = [{"role": "assistant", "content": "The answer is 42."}]
+    sides = {"chosen_turns": good, "rejected_turns": good, f"{which}_turns": turns}
+    record = PreferenceRecord("Q", chosen="A", rejected="B", **sides)
+    with pytest.raises(RowError) as info:
+        check_text(record)
+    assert (info.value.reason, info.value.field) == ("a message has empty content", which)
+    # the same continuation with the blank answer filled in passes (an empty tool-call message is fine)
+    turns[-1]["content"] = "It is 42."
+    check_text(record)
