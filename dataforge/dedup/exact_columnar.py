@@ -28,6 +28,7 @@ import xxhash
 
 from dataforge.dedup.keys import _ANS, _SEP
 from dataforge.dedup.text import normalize
+from dataforge.io.arrow_text import map_bytes
 
 # text.normalize on ASCII: lower case, then each run of _FOLD's ASCII punctuation and str.split()'s ASCII
 # whitespace becomes one space (trimmed at the ends). Runs already one space are left alone (far fewer
@@ -99,16 +100,7 @@ def _whole_normalized(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
 
 def _hashes(series: pl.Series) -> list[int]:
     """text.exact_hash of each (already normalised) text, read in place from the Arrow buffer."""
-    arr = series.to_arrow()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    _, offsets, values = arr.buffers()
-    off = np.frombuffer(offsets, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1].tolist()
-    view = memoryview(values) if values is not None else memoryview(b"")
-    digest = xxhash.xxh3_64_intdigest
-    return [digest(view[a:b]) for a, b in zip(off, off[1:])]
+    return map_bytes(series, xxhash.xxh3_64_intdigest)
 
 
 def _json(expr: pl.Expr) -> pl.Expr:

@@ -152,17 +152,9 @@ def _value(node, env: dict) -> list:
 
 def _buffer(series: pl.Series) -> memoryview:
     """The text of all rows back to back, read in place from the Arrow buffer."""
-    import numpy as np
-    import pyarrow as pa
+    from dataforge.io.arrow_text import joined_bytes
 
-    arr = series.to_arrow()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)
-    start, end = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
-    return memoryview(arr.buffers()[2])[start:end]
+    return joined_bytes(series)
 
 
 def records(frame: pl.DataFrame, where: tuple[str, int]) -> list[tuple[InstructionRecord, tuple[str, int]]]:

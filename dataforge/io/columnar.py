@@ -228,15 +228,6 @@ def _rename(ids: list[str], keys: list[int], derived: list[bool], seen_ids: set[
 
 def _hash_all(series: pl.Series) -> list[str]:
     """blake2b(8) hex of each string's UTF-8 bytes, read in place from the Arrow buffer (no copies)."""
-    import numpy as np
-    import pyarrow as pa
+    from dataforge.io.arrow_text import map_bytes
 
-    arr = series.to_arrow()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    _, offsets, values = arr.buffers()
-    off = np.frombuffer(offsets, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1].tolist()
-    view = memoryview(values)
-    return [blake2b(view[a:b], digest_size=8).hexdigest() for a, b in zip(off, off[1:])]
+    return map_bytes(series, lambda b: blake2b(b, digest_size=8).hexdigest())

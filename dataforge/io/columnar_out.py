@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
+from dataforge.io.arrow_text import joined_bytes
 from dataforge.io.files import output_type
 
 TARGETS = ("instruction", "openai")
@@ -82,16 +83,7 @@ def json_lines(frame: pl.DataFrame, target: str) -> memoryview:
         line = pl.concat_str([*parts, pl.lit(',"meta":'), _meta_json(), pl.lit("}\n")])
     else:
         line = _openai_line()
-    arr = frame.select(line).to_series().to_arrow()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    import numpy as np
-
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)
-    start, end = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
-    return memoryview(arr.buffers()[2])[start:end]
+    return joined_bytes(frame.select(line).to_series())
 
 
 def write_frame(frame: pl.DataFrame, target: str, writer) -> None:
