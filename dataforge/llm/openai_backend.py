@@ -35,7 +35,9 @@ def fatal_hint(status: int | None, backend) -> str:
         return FATAL_STATUS.get(status, "check --model, --base-url and the key")
     backends = [e.backend for e in getattr(backend, "endpoints", ())] or [backend]
     names = sorted({b.api_key_env for b in backends if getattr(b, "api_key_env", None)})
-    return f"check the key in {' and '.join(names)}" if names else FATAL_STATUS[401]
+    if len(names) == 1:
+        return f"check the key in {names[0]} (the variable named by --api-key-env or an endpoint's api_key_env)"
+    return f"check the keys in {' and '.join(names)} (each endpoint's api_key_env)" if names else FATAL_STATUS[401]
 
 
 def safe_url(url: str | None) -> str:

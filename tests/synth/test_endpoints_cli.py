@@ -112,5 +112,6 @@ def test_when_every_server_refuses_the_key_the_hint_names_the_variables_it_came_
                    encoding="utf-8")
     result, out = _qa(tmp_path, "--endpoints", cfg)
     assert result.exit_code == 1
-    assert "hint: check the key in DF_KEY_BAD and DF_KEY_BAD2" in result.output, result.output
+    assert "hint: check the keys in DF_KEY_BAD and DF_KEY_BAD2 (each endpoint's api_key_env)" in result.output, \
+        result.output
     assert "sk-wrong" not in result.output
