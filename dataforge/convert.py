@@ -135,11 +135,12 @@ def _convert(data, out: str, *, to, mapping, fmt, shape, strict, allow_empty) ->
 def _source(ds, target: str, out: str):
     """What to iterate: the records, or (when the target and files allow) batches of columns between them;
     with the type of a batch and its writer (`dataforge.io.columnar`: same rows, ids and rejects either way)."""
-    if target not in ("instruction", "openai") or os.environ.get("DATAFORGE_ROW_PATH"):
+    if target not in ("instruction", "openai"):
         return ds, None, None
     from dataforge.io import columnar, columnar_out  # polars: imported only when it can help
 
-    if not columnar_out.supports(target, out) or not any(columnar.usable(ds, f) for f in ds.files):
+    if (not columnar.enabled() or not columnar_out.supports(target, out)
+            or not any(columnar.usable(ds, f) for f in ds.files)):
         return ds, None, None
     return columnar.batches(ds), columnar.pl.DataFrame, columnar_out.write_frame
 

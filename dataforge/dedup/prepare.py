@@ -196,7 +196,9 @@ def prepare(data, work: Path, *, key: KeySpec, keep: KeepRule, to: str | None, m
 def _columnar(ds, target: str, key: KeySpec, keep: KeepRule, evals, state: dict):
     """(what to iterate, the type of a batch of columns, the state a batch updates): batches of columns
     where they give the same result as the row loop, else the records alone."""
-    if os.environ.get("DATAFORGE_ROW_PATH") or ds.track_columns:
+    from dataforge.io.columnar import enabled as columnar_enabled
+
+    if not columnar_enabled() or ds.track_columns:
         return ds, None, None
     from dataforge.dedup import exact_columnar
     from dataforge.io import columnar

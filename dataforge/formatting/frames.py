@@ -31,12 +31,10 @@ _BLANK = "^[" + "".join(re.escape(chr(c)) for c in range(sys.maxunicode + 1) if 
 
 
 def columns_available() -> bool:
-    """Is the columnar reader there (it came with this change; the row path works without it)?"""
-    try:
-        from dataforge.io import columnar  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """May batches come as frames? Not when DATAFORGE_ROW_PATH asks for the row path everywhere."""
+    from dataforge.io.columnar import enabled
+
+    return enabled()
 
 
 def frame_lines(fast: FastPack, lang: str, strings: tuple, style: str, frame: pl.DataFrame) -> memoryview | None:

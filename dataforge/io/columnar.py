@@ -23,6 +23,7 @@ JSON) sends the whole batch through the row path. Memory is bounded by `BLOCK`.
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import polars as pl
@@ -44,6 +45,12 @@ PLAIN = {"dolly": _DOLLY_PLAIN - {"meta"}, "alpaca": _ALPACA_PLAIN - {"meta", "h
 # (the characters str.isspace() accepts; tests/io/test_io_columnar.py checks the list against Python's)
 _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _BLANK = f"^[{_SPACE}]*$"
+
+
+def enabled() -> bool:
+    """False when DATAFORGE_ROW_PATH is set: every command (convert, dedup, format) then reads row by row,
+    to compare the two paths or to step around a columnar bug."""
+    return not os.environ.get("DATAFORGE_ROW_PATH")
 
 
 def usable(ds, df: DataFile) -> bool:

@@ -303,3 +303,15 @@ def test_blank_context_is_python_isspace():
     got = pl.Series(values).str.contains(frames._BLANK).to_list()
     assert got == [v == "" or v.isspace() for v in values]
     assert sum(got) == 33  # the 29 characters Python calls whitespace (all below U+3100) and 4 blank texts
+
+
+def test_dataforge_row_path_switches_the_column_path_off_with_the_same_bytes(tmp_path, monkeypatch, frame_calls):
+    # DATAFORGE_ROW_PATH=1 is how a user compares the two paths: format ignored it (a new-user trial)
+    src = _write(tmp_path / "clean.jsonl", _clean_rows())
+    by_columns = format_dataset(src, tmp_path / "col.jsonl", template="alpaca", lang="en")
+    assert frame_calls == [True]
+    monkeypatch.setenv("DATAFORGE_ROW_PATH", "1")
+    by_rows = format_dataset(src, tmp_path / "row.jsonl", template="alpaca", lang="en")
+    assert frame_calls == [True]  # no frame this time
+    assert (tmp_path / "col.jsonl").read_bytes() == (tmp_path / "row.jsonl").read_bytes()
+    assert by_columns.lines() == by_rows.lines()
