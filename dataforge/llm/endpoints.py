@@ -159,7 +159,11 @@ class EndpointPool:
         return f"{self.model} at {self.where}"
 
     def window_text(self) -> str:
-        """The current window(s) for the progress line: 'c=37' or 'c=24+12'."""
+        """The current window(s) for the progress line: 'c=37' or 'c=24+12'. A fixed -c N is N in all,
+        however many servers share it."""
+        if not self.adaptive:
+            live = [ep for ep in self.endpoints if not (ep.dead or ep.down_until > self.clock())]
+            return f"c={self.maximum}" + ("" if len(live) == len(self.endpoints) else f" ({len(live)} of {len(self.endpoints)} servers up)")
         parts = []
         for ep in self.endpoints:
             limit = sum(w.limit for w in ep.windows.values()) or self.start

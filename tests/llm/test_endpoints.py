@@ -147,3 +147,16 @@ def test_the_progress_line_shows_the_current_window(loopback, api_key):
     limit = session.backend.endpoints[0].windows["m"].limit
     session.close()
     assert limit > 4 and bar.text.startswith("qa · ") and bar.text.endswith(f" · c={limit}")
+
+
+def test_a_fixed_window_over_two_servers_shows_the_total_not_one_per_server(loopback, api_key):
+    a, b = loopback(), loopback()
+    pool = EndpointPool([_backend(a, api_key), _backend(b, api_key)])
+    pool.use_policy(_policy(concurrency=16))
+    # the runner keeps 16 in flight in all (a trial showed 'c=16+16' with 8 on each server)
+    assert pool.window_text() == "c=16"
+    pool.endpoints[1].dead = True
+    assert pool.window_text() == "c=16 (1 of 2 servers up)"
+    pool.use_policy(_policy(concurrency="auto"))
+    pool.endpoints[1].dead = False
+    assert pool.window_text() == "c=4+4"  # auto: one window per server, both at the start
