@@ -76,8 +76,9 @@ AREAS: dict[str, tuple[list[str], list[str]]] = {
          "--deselect", "tests/llm/test_breaker_secrets.py::test_a_run_against_a_dead_address_raises_serverunusable_quickly"],
     ),
     "train": (
-        ["dataforge/train/data.py"],
-        ["tests/train/test_data.py", "tests/train/test_prompt_mask.py"],
+        ["dataforge/train/data.py", "dataforge/train/memory.py"],
+        ["tests/train/test_data.py", "tests/train/test_prompt_mask.py", "tests/train/test_memory.py",
+         "tests/train/test_memory_values.py"],
     ),
     "quality": (
         ["dataforge/quality/repetition.py", "dataforge/quality/lengths.py"],
@@ -96,7 +97,7 @@ KILL_TESTS = {
     "tests/translate/test_protect_spans.py", "tests/formatting/test_token_boundaries.py",
     "tests/templates/test_limit_boundaries.py", "tests/llm/test_journal_states.py",
     "tests/llm/test_retry_and_breaker_values.py", "tests/train/test_prompt_mask.py",
-    "tests/quality/test_signal_values.py", "tests/eval/test_metric_values.py",
+    "tests/quality/test_signal_values.py", "tests/eval/test_metric_values.py", "tests/train/test_memory_values.py",
 }
 
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
