@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dataforge.train.memory import GIB, human, inspect_model, estimate
+from dataforge.train.memory import GIB, estimate, human, inspect_model
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,38 @@ def test_the_notes_say_what_each_row_counts(info):
                                  " not full logits")
     lora = _rows(estimate(info, _opts("lora", r=4, max_length=64), longest=64))
     assert not lora["trainable parameters"][1].endswith("the weights above")
+
+
+def test_a_folder_without_config_json_is_refused_with_what_to_pass(tmp_path):
+    from dataforge.errors import InputError
+    from dataforge.train.memory import read_model_config
+
+    with pytest.raises(InputError) as info:
+        read_model_config(tmp_path)
+    assert info.value.message == f"{tmp_path}: not a model folder (no config.json)"
+    assert info.value.hint == "pass a local Hugging Face model folder (save_pretrained output) to --model"
+
+
+def test_the_lora_and_loading_notes(info):
+    rows = _rows(estimate(info, _opts("lora", r=4, max_length=64, batch_size=1), longest=64))
+    trainable = rows["trainable parameters"]
+    assert trainable[1] == f"{int(trainable[0] / 4):,} ({trainable[0] / 4 / info.params:.2%})"
+    loading = rows["peak while loading"]
+    held = rows["weights as trained"][0]
+    # the tiny model's checkpoint is float32 like the weights trained: used as it is, or converted (+ its pages)
+    assert (loading[0], loading[1]) in ((held, "the checkpoint is used as it is"),
+                                        (info.checkpoint_bytes + held, "checkpoint pages + converted weights"))
+
+
+def test_empty_training_data_names_the_flag_to_check(tmp_path, tiny_model_dir):
+    from dataforge.errors import InputError
+    from dataforge.train.data import prepare_data
+    from dataforge.train.options import LoraOptions
+    from dataforge.train.run import load_tokenizer
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        prepare_data(empty, load_tokenizer(tiny_model_dir), LoraOptions(), output=None, model_dir=tiny_model_dir)
+    assert info.value.message == f"{empty}: no rows to train on (the input is empty)"
+    assert info.value.hint == "check the --data path"
