@@ -79,9 +79,8 @@ def _doc_options(func, default: str = "auto"):
 
 def _options(kw: dict):
     from dataforge.llm import RunPolicy
-    from dataforge.synth.engine import SynthOptions
-
     from dataforge.llm.batch_run import run_flags
+    from dataforge.synth.engine import SynthOptions
 
     check_conflicts(kw.get("backend", "openai"), kw.get("batch") or kw.get("batch_retry"))
     prices = resolve_prices_flags(kw.get("model"), kw.get("price"), kw.get("price_in"), kw.get("price_out"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from fake_model import fake_model
 from synth_helpers import CANARY_KEY, passages, read_jsonl
 
 from dataforge.cli.main import cli
