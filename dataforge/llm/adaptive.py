@@ -79,9 +79,6 @@ class Window:
     def base(self) -> float:
         return min(self._base_now, self._base_before)
 
-    def has_room(self) -> bool:
-        return self.in_flight < self.limit
-
     def acquire(self) -> Ticket:
         self.in_flight += 1
         self.sent += 1
